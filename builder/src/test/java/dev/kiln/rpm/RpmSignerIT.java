@@ -1,0 +1,124 @@
+package dev.kiln.rpm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Signs real rpmbuild output and checks it with the real rpmkeys, as an EL host would. */
+class RpmSignerIT {
+
+    @TempDir
+    static Path dir;
+    static SigningKey key;
+    static SigningKey otherKey;
+    static Path rpmdb;
+
+    @BeforeAll
+    static void keys() throws IOException {
+        key = KeyGenerator.generate(dir.resolve("kiln.sec.asc"), dir.resolve("kiln.pub.asc"), "Kiln Test <test@kiln.dev>", "s3cret".toCharArray());
+        otherKey = KeyGenerator.generate(dir.resolve("other.sec.asc"), dir.resolve("other.pub.asc"), "Other <o@kiln.dev>", new char[0]);
+        rpmdb = Files.createDirectory(dir.resolve("rpmdb"));
+        TestRpms.Run imported = TestRpms.run("rpmkeys", "--dbpath", rpmdb.toString(), "--import", dir.resolve("kiln.pub.asc").toString());
+        assertThat(imported.exitCode()).as(imported.output()).isZero();
+    }
+
+    private static TestRpms.Run checksig(Path rpm) throws IOException {
+        return TestRpms.run("rpmkeys", "--dbpath", rpmdb.toString(), "--checksig", "-v",
+                "--define", "_pkgverify_level signature", rpm.toString());
+    }
+
+    private static String query(Path rpm) throws IOException {
+        return TestRpms.run("rpm", "--dbpath", rpmdb.toString(), "-qp", "--nosignature", "--qf",
+                "%{RSAHEADER:pgpsig}|%{SIGPGP:pgpsig}|%{SHA256HEADER}|%{PAYLOADDIGEST}|%{SIGSIZE}", rpm.toString()).output();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"w19.zstdio", "w6.xzdio", "w9.gzdio"})
+    void signsWithAnRsaSha256HeaderSignatureThatRpmkeysAccepts(String payload) throws IOException {
+        Path rpm = TestRpms.binary(Files.createTempDirectory(dir, "p"), "kiln-sign", "1.0", payload);
+        String before = query(rpm);
+        long sizeBefore = Files.size(rpm);
+        assertThat(checksig(rpm).exitCode()).isNotZero();
+
+        new RpmSigner(key).sign(rpm);
+
+        TestRpms.Run check = checksig(rpm);
+        assertThat(check.exitCode()).as(check.output()).isZero();
+        assertThat(check.output()).contains("Header V4 RSA/SHA256 Signature, key ID " + key.keyId().substring(8).toLowerCase() + ": OK");
+        String after = query(rpm);
+        assertThat(after).startsWith("RSA/SHA256, ").contains("Key ID " + key.keyId().toLowerCase());
+        // Like rpmsign: no legacy header+payload signature, digests and size untouched.
+        assertThat(after.split("\\|", 2)[1]).isEqualTo(before.split("\\|", 2)[1]);
+        assertThat(after).contains("|(none)|");
+        assertThat(Files.size(rpm)).isEqualTo(sizeBefore);
+        assertThat(RpmFile.read(rpm).signed()).isTrue();
+    }
+
+    @Test
+    void resigningWithAnotherKeyReplacesTheSignature() throws IOException {
+        Path rpm = TestRpms.binary(Files.createTempDirectory(dir, "r"), "kiln-resign", "1.0", "w19.zstdio");
+        new RpmSigner(otherKey).sign(rpm);
+        assertThat(checksig(rpm).exitCode()).isNotZero();
+        new RpmSigner(key).sign(rpm);
+        assertThat(checksig(rpm).exitCode()).isZero();
+    }
+
+    @Test
+    void tamperedOrForeignRpmsFailTheCheck() throws IOException {
+        Path work = Files.createTempDirectory(dir, "t");
+        Path signed = TestRpms.binary(work, "kiln-tamper", "1.0", "w19.zstdio");
+        Path unsigned = Files.copy(signed, work.resolve("unsigned.rpm"));
+        new RpmSigner(key).sign(signed);
+        assertThat(checksig(signed).exitCode()).isZero();
+
+        Path foreign = Files.copy(unsigned, work.resolve("foreign.rpm"));
+        new RpmSigner(otherKey).sign(foreign);
+
+        Path payloadFlipped = Files.copy(signed, work.resolve("payload.rpm"));
+        flipByte(payloadFlipped, Files.size(payloadFlipped) - 20);
+
+        Path headerFlipped = Files.copy(signed, work.resolve("header.rpm"));
+        flipByte(headerFlipped, mainHeaderOffset(signed) + 200);
+
+        for (Path bad : new Path[] {unsigned, foreign, payloadFlipped, headerFlipped}) {
+            TestRpms.Run check = checksig(bad);
+            assertThat(check.exitCode()).as(bad.getFileName() + ": " + check.output()).isNotZero();
+        }
+    }
+
+    @Test
+    void readsNevraAndSourceFlag() throws IOException {
+        Path work = Files.createTempDirectory(dir, "n");
+        RpmFile binary = RpmFile.read(TestRpms.binary(work, "kiln-read", "2.5", "w6.xzdio"));
+        assertThat(binary.nevra()).hasToString("kiln-read-2.5-1.noarch");
+        assertThat(binary.source()).isFalse();
+        assertThat(binary.signed()).isFalse();
+        assertThat(binary.files()).extracting(RpmFile.Entry::path).contains("/usr/share/kiln-read/2.5.txt");
+        RpmFile source = RpmFile.read(TestRpms.source(work, "kiln-read", "2.5"));
+        assertThat(source.source()).isTrue();
+        assertThat(source.nevra()).hasToString("kiln-read-2.5-1.src");
+    }
+
+    private static long mainHeaderOffset(Path rpm) throws IOException {
+        try (var in = new org.eclipse.packager.rpm.parse.RpmInputStream(Files.newInputStream(rpm))) {
+            return in.getPayloadHeader().getStart();
+        }
+    }
+
+    private static void flipByte(Path file, long offset) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(offset);
+            int b = raf.read();
+            raf.seek(offset);
+            raf.write(b ^ 0x01);
+        }
+    }
+}
