@@ -1,0 +1,353 @@
+package dev.kiln.repo;
+
+import dev.kiln.KilnException;
+import dev.kiln.rpm.Nevra;
+import dev.kiln.rpm.RpmFile;
+import dev.kiln.rpm.SigningKey;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.eclipse.packager.io.FileSystemSpoolOutTarget;
+import org.eclipse.packager.rpm.HashAlgorithm;
+import org.eclipse.packager.rpm.info.RpmInformation;
+import org.eclipse.packager.rpm.info.RpmInformations;
+import org.eclipse.packager.rpm.parse.RpmInputStream;
+import org.eclipse.packager.rpm.yum.RepositoryCreator;
+
+/**
+ * A YUM/DNF repository in a plain folder, published atomically.
+ *
+ * <p>{@code location} is a symlink to {@code <location>.snapshots/<n>/}. A publish builds snapshot
+ * {@code n+1} beside the current one (existing RPMs hard-linked, new ones copied, repodata
+ * regenerated over every binary RPM and signed), then renames a new symlink over {@code location}.
+ * A reader (a web server, dnf over file://) therefore sees the old or the new repository, never a
+ * mix, and a failed publish leaves the current snapshot untouched. The previous snapshot is kept so
+ * readers that resolved the old link just before the swap can finish.
+ */
+public final class DirectoryRepository {
+
+    /** The public key's file name at the repository root, what {@code gpgkey=} points to. */
+    public static final String PUBLIC_KEY_FILE = "RPM-GPG-KEY-kiln";
+    static final String PACKAGES = "Packages";
+    static final String SOURCES = "SRPMS";
+    private static final ConcurrentHashMap<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
+    private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9]+");
+
+    private final Path location;
+    private final Path snapshots;
+
+    public DirectoryRepository(Path location) {
+        this.location = location.toAbsolutePath().normalize();
+        this.snapshots = this.location.resolveSibling(this.location.getFileName() + ".snapshots");
+    }
+
+    public Path location() {
+        return location;
+    }
+
+    /**
+     * Publishes {@code rpms}: binary RPMs into {@code Packages/} (indexed), source RPMs into
+     * {@code SRPMS/} (kept, not indexed). Publishing a file that is already there with the same bytes
+     * is a no-op for that file; with other bytes it is refused, since a release must never change.
+     *
+     * @param key signs {@code repodata/repomd.xml}; its public key is written as {@value #PUBLIC_KEY_FILE}
+     * @throws KilnException BAD_INPUT for an unreadable or unsigned RPM, a changed release, or an
+     *     unwritable folder; nothing is changed then
+     */
+    public void publish(List<Path> rpms, SigningKey key) {
+        List<RpmFile> incoming = rpms.stream().map(RpmFile::read).toList();
+        for (RpmFile rpm : incoming) {
+            if (!rpm.source() && !rpm.signed()) {
+                throw KilnException.badInput("RPM " + rpm.path() + " is not signed: sign it before publishing (dnf checks with gpgcheck=1)");
+            }
+        }
+        prepareFolders();
+        // FileChannel.lock excludes other processes; within one JVM it would throw instead of wait, hence the in-process lock too.
+        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(snapshots, p -> new ReentrantLock());
+        local.lock();
+        try (FileChannel lockChannel = FileChannel.open(snapshots.resolve(".lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = lockChannel.lock()) {
+            publishLocked(incoming, key);
+        } catch (IOException e) {
+            throw new UncheckedIOException("publishing to " + location + " failed", e);
+        } finally {
+            local.unlock();
+        }
+    }
+
+    private void publishLocked(List<RpmFile> incoming, SigningKey key) throws IOException {
+        Path current = currentSnapshot();
+        int next = snapshotNumbers().orElse(0) + 1;
+        Path snapshot = snapshots.resolve(Integer.toString(next));
+        boolean swapped = false;
+        try {
+            Files.createDirectory(snapshot);
+            Files.createDirectories(snapshot.resolve(PACKAGES));
+            Files.createDirectories(snapshot.resolve(SOURCES));
+            if (current != null) {
+                linkAll(current.resolve(PACKAGES), snapshot.resolve(PACKAGES));
+                linkAll(current.resolve(SOURCES), snapshot.resolve(SOURCES));
+            }
+            for (RpmFile rpm : incoming) {
+                add(rpm, snapshot.resolve(rpm.source() ? SOURCES : PACKAGES));
+            }
+            writeRepodata(snapshot, key);
+            writeDurably(snapshot.resolve(PUBLIC_KEY_FILE), key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
+            syncDirectory(snapshot.resolve(PACKAGES));
+            syncDirectory(snapshot.resolve(SOURCES));
+            syncDirectory(snapshot);
+            swapTo(snapshot);
+            swapped = true;
+        } finally {
+            if (!swapped) {
+                deleteTree(snapshot);
+            }
+        }
+        prune(snapshot, current);
+    }
+
+    /** The published binary RPMs, sorted by NEVRA string. */
+    public List<Nevra> list() {
+        return packages().stream().map(RpmFile::nevra).toList();
+    }
+
+    /** The published binary RPMs with their headers, sorted by NEVRA string. */
+    public List<RpmFile> packages() {
+        Path current = currentSnapshot();
+        if (current == null) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(current.resolve(PACKAGES))) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".rpm"))
+                    .map(RpmFile::read)
+                    .sorted(Comparator.comparing(r -> r.nevra().toString()))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The snapshot folder {@code location} points to now, or null before the first publish. */
+    public Path currentSnapshot() {
+        if (!Files.isSymbolicLink(location)) {
+            if (Files.exists(location)) {
+                throw KilnException.badInput("repository folder " + location
+                        + " is a plain folder, not a Kiln repository link: choose an empty path or remove it");
+            }
+            return null;
+        }
+        try {
+            return location.toRealPath();
+        } catch (IOException e) {
+            throw KilnException.badInput("repository link " + location + " points nowhere (" + e.getMessage() + "): remove it and publish again");
+        }
+    }
+
+    /**
+     * A line a user can paste on a Fedora or EL host to install {@code packageName} from this
+     * repository served at {@code baseUrl}, with package and metadata signatures checked.
+     */
+    public static String dnfInstallCommand(URI baseUrl, String packageName) {
+        String url = baseUrl.toString().replaceAll("/+$", "");
+        return "sudo dnf install -y"
+                + " --repofrompath=" + shellQuote("kiln," + url + "/")
+                + " --setopt=kiln.gpgcheck=1 --setopt=kiln.repo_gpgcheck=1"
+                + " --setopt=" + shellQuote("kiln.gpgkey=" + url + "/" + PUBLIC_KEY_FILE)
+                + " " + shellQuote(packageName);
+    }
+
+    static String shellQuote(String value) {
+        return value.matches("[A-Za-z0-9_@%+=:,./-]+") ? value : "'" + value.replace("'", "'\\''") + "'";
+    }
+
+    private void prepareFolders() {
+        try {
+            Files.createDirectories(snapshots);
+            if (!Files.isWritable(snapshots) || !Files.isWritable(location.getParent())) {
+                throw new AccessDeniedException(snapshots.toString());
+            }
+        } catch (AccessDeniedException e) {
+            throw KilnException.badInput("repository folder " + location + " is not writable: "
+                    + "check the permissions of " + location.getParent());
+        } catch (FileSystemException e) {
+            throw KilnException.badInput("repository folder " + location + " is not writable: " + e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        currentSnapshot(); // refuses a plain folder before any work
+    }
+
+    private static void linkAll(Path from, Path to) throws IOException {
+        if (!Files.isDirectory(from)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                    // Hard links cost no space and share the immutable bytes; a release is never rewritten in place.
+                    Files.createLink(to.resolve(file.getFileName()), file);
+                }
+            }
+        }
+    }
+
+    private static void add(RpmFile rpm, Path folder) throws IOException {
+        Path target = folder.resolve(rpm.path().getFileName().toString());
+        if (Files.exists(target)) {
+            if (Files.mismatch(target, rpm.path()) == -1) {
+                return;
+            }
+            throw KilnException.badInput("RPM " + target.getFileName() + " is already published with different content: "
+                    + "a release must never be overwritten; bump the Release and rebuild");
+        }
+        Path temp = folder.resolve("." + target.getFileName() + ".part");
+        Files.copy(rpm.path(), temp, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void writeRepodata(Path snapshot, SigningKey key) throws IOException {
+        List<Path> packages;
+        try (Stream<Path> files = Files.list(snapshot.resolve(PACKAGES))) {
+            packages = files.filter(p -> p.getFileName().toString().endsWith(".rpm")).sorted().toList();
+        }
+        RepositoryCreator creator = new RepositoryCreator.Builder()
+                .setTarget(new FileSystemSpoolOutTarget(snapshot))
+                .build();
+        creator.process(context -> {
+            for (Path rpm : packages) {
+                RpmInformation info;
+                try (InputStream raw = Files.newInputStream(rpm);
+                        RpmInputStream in = new RpmInputStream(new BufferedInputStream(raw))) {
+                    info = RpmInformations.makeInformation(in);
+                } catch (IOException | RuntimeException e) {
+                    throw new KilnException(KilnException.BAD_INPUT, "cannot index RPM " + rpm.getFileName()
+                            + " (" + e.getMessage() + "): it is corrupt; rebuild it", e);
+                }
+                Map<HashAlgorithm, String> checksums = new EnumMap<>(HashAlgorithm.class);
+                checksums.put(HashAlgorithm.SHA256, sha256(rpm));
+                var file = new RepositoryCreator.FileInformation(
+                        Files.getLastModifiedTime(rpm).toInstant(), Files.size(rpm), PACKAGES + "/" + rpm.getFileName());
+                context.addPackage(file, info, checksums, HashAlgorithm.SHA256);
+            }
+        });
+        Path repodata = snapshot.resolve("repodata");
+        Path repomd = repodata.resolve("repomd.xml");
+        writeDurably(repodata.resolve("repomd.xml.asc"), key.detachedSignature(Files.readAllBytes(repomd)));
+        try (Stream<Path> files = Files.list(repodata)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    channel.force(true);
+                }
+            }
+        }
+        syncDirectory(repodata);
+    }
+
+    private void swapTo(Path snapshot) throws IOException {
+        Path link = location.resolveSibling("." + location.getFileName() + ".link-" + snapshot.getFileName());
+        Files.deleteIfExists(link);
+        // A relative target keeps the repository valid when the parent folder is moved or mounted elsewhere.
+        Files.createSymbolicLink(link, location.getParent().relativize(snapshot));
+        try {
+            Files.move(link, location, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(link);
+            throw e;
+        }
+        syncDirectory(location.getParent());
+    }
+
+    private void prune(Path keep, Path previous) {
+        try (Stream<Path> dirs = Files.list(snapshots)) {
+            for (Path dir : (Iterable<Path>) dirs::iterator) {
+                boolean snapshotDir = SNAPSHOT_NAME.matcher(dir.getFileName().toString()).matches();
+                if (snapshotDir && !dir.equals(keep) && (previous == null || !dir.equals(previous))) {
+                    deleteTree(dir);
+                }
+            }
+        } catch (IOException e) {
+            // The new snapshot is live; an old one left behind costs disk space only and goes next time.
+        }
+    }
+
+    private OptionalInt snapshotNumbers() throws IOException {
+        try (Stream<Path> dirs = Files.list(snapshots)) {
+            return dirs.map(p -> p.getFileName().toString())
+                    .filter(n -> SNAPSHOT_NAME.matcher(n).matches())
+                    .mapToInt(Integer::parseInt)
+                    .max();
+        }
+    }
+
+    private static void writeDurably(Path file, byte[] content) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buffer = ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // Some file systems refuse fsync on a directory; the rename is still atomic there.
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + root, e);
+        }
+    }
+}

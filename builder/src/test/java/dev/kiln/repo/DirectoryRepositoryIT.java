@@ -1,0 +1,296 @@
+package dev.kiln.repo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kiln.KilnException;
+import dev.kiln.rpm.KeyGenerator;
+import dev.kiln.rpm.RpmFile;
+import dev.kiln.rpm.RpmSigner;
+import dev.kiln.rpm.SigningKey;
+import dev.kiln.rpm.TestRpms;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/** Publishes real rpmbuild output and installs it with the real dnf over HTTP, gpgcheck and repo_gpgcheck on. */
+class DirectoryRepositoryIT {
+
+    @TempDir
+    static Path dir;
+    static SigningKey key;
+    static Path hello1;
+    static Path hello2;
+    static Path helloSource;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        key = KeyGenerator.generate(dir.resolve("key.sec.asc"), dir.resolve("key.pub.asc"), "Kiln Test <t@kiln.dev>", "pw".toCharArray());
+        hello1 = signed(TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-hello", "1.0", "w19.zstdio"));
+        hello2 = signed(TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-hello", "2.0", "w6.xzdio"));
+        helloSource = TestRpms.source(Files.createTempDirectory(dir, "s"), "kiln-hello", "1.0");
+    }
+
+    private static Path signed(Path rpm) {
+        new RpmSigner(key).sign(rpm);
+        return rpm;
+    }
+
+    @Test
+    void dnfInstallsAPublishedPackageWithSignaturesChecked() throws IOException {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("install/repo"));
+        repo.publish(List.of(hello1), key);
+        assertThat(repo.list()).extracting(Object::toString).containsExactly("kiln-hello-1.0-1.noarch");
+        assertThat(Files.isSymbolicLink(repo.location())).isTrue();
+        assertThat(repo.location().resolve("repodata/repomd.xml.asc")).exists();
+        assertThat(Files.readString(repo.location().resolve(DirectoryRepository.PUBLIC_KEY_FILE))).isEqualTo(key.armoredPublicKey());
+
+        try (RepositoryServer server = RepositoryServer.start(repo.location(), "127.0.0.1", 0)) {
+            Path root = Files.createTempDirectory(dir, "root");
+            TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(root.resolve("usr/share/kiln-hello/1.0.txt")).hasContent("kiln-hello 1.0");
+        }
+    }
+
+    @Test
+    void secondVersionIsListedAlongsideTheFirstAndDnfPicksTheNewer() throws IOException {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("two/repo"));
+        repo.publish(List.of(hello1, helloSource), key);
+        repo.publish(List.of(hello2), key);
+        assertThat(repo.list()).extracting(Object::toString).containsExactly("kiln-hello-1.0-1.noarch", "kiln-hello-2.0-1.noarch");
+        assertThat(repo.location().resolve("SRPMS").resolve(helloSource.getFileName())).exists();
+        assertThat(primaryNames(repo.location())).containsExactly("kiln-hello", "kiln-hello");
+        // Only the live snapshot and the one before it remain.
+        try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo.snapshots"))) {
+            assertThat(snapshots.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).containsExactlyInAnyOrder("1", "2");
+        }
+        repo.publish(List.of(hello2), key); // same bytes again: accepted, nothing new
+        try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo.snapshots"))) {
+            assertThat(snapshots.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).containsExactlyInAnyOrder("2", "3");
+        }
+
+        try (RepositoryServer server = RepositoryServer.start(repo.location(), "127.0.0.1", 0)) {
+            Path root = Files.createTempDirectory(dir, "root");
+            TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(root.resolve("usr/share/kiln-hello/2.0.txt")).exists();
+            assertThat(root.resolve("usr/share/kiln-hello/1.0.txt")).doesNotExist();
+        }
+    }
+
+    @Test
+    void dnfRefusesATamperedRepomd() throws IOException {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("tamper/repo"));
+        repo.publish(List.of(hello1), key);
+        Path repomd = repo.location().resolve("repodata/repomd.xml");
+        Files.writeString(repomd, Files.readString(repomd).replace("<repomd ", "<repomd  "));
+        try (RepositoryServer server = RepositoryServer.start(repo.location(), "127.0.0.1", 0)) {
+            Path root = Files.createTempDirectory(dir, "root");
+            TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
+            assertThat(run.exitCode()).as(run.output()).isNotZero();
+            assertThat(root.resolve("usr/share/kiln-hello/1.0.txt")).doesNotExist();
+        }
+    }
+
+    @Test
+    void aPublishThatFailsMidwayChangesNothing() throws IOException {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("fail/repo"));
+        repo.publish(List.of(hello1), key);
+        String before = treeDigest(dir.resolve("fail"));
+
+        // Headers intact (so it passes the up-front checks), payload cut short: indexing fails after hello2 was copied in.
+        Path corrupt = Files.createTempDirectory(dir, "c").resolve("kiln-corrupt-1.0-1.noarch.rpm");
+        Files.copy(signed(TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-corrupt", "1.0", "w19.zstdio")), corrupt);
+        try (RandomAccessFile raf = new RandomAccessFile(corrupt.toFile(), "rw")) {
+            raf.setLength(raf.length() - 100);
+        }
+        assertThat(RpmFile.read(corrupt).signed()).isTrue();
+
+        assertThatThrownBy(() -> repo.publish(List.of(hello2, corrupt), key))
+                .isInstanceOf(KilnException.class)
+                .hasMessageContaining("kiln-corrupt-1.0-1.noarch.rpm");
+        assertThat(treeDigest(dir.resolve("fail"))).isEqualTo(before);
+    }
+
+    @Test
+    void refusesToOverwriteAPublishedReleaseWithOtherBytes() throws IOException {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("overwrite/repo"));
+        repo.publish(List.of(hello1), key);
+        String before = treeDigest(dir.resolve("overwrite"));
+        Path rebuilt = signed(TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-hello", "1.0", "w19.zstdio"));
+        assertThat(Files.mismatch(rebuilt, hello1)).isNotEqualTo(-1);
+
+        assertThatThrownBy(() -> repo.publish(List.of(rebuilt), key))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                .hasMessageContaining(hello1.getFileName().toString())
+                .hasMessageContaining("never be overwritten");
+        assertThat(treeDigest(dir.resolve("overwrite"))).isEqualTo(before);
+    }
+
+    @Test
+    void refusesUnsignedBinaryRpms() throws IOException {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("unsigned/repo"));
+        Path unsigned = TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-unsigned", "1.0", "w19.zstdio");
+        assertThatThrownBy(() -> repo.publish(List.of(unsigned), key))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                .hasMessageContaining(unsigned.toString());
+        assertThat(repo.location()).doesNotExist();
+    }
+
+    @Test
+    void refusesAnUnwritableFolder() throws IOException {
+        Path readOnly = Files.createDirectory(dir.resolve("readonly"));
+        readOnly.toFile().setWritable(false, false);
+        try {
+            // root ignores permission bits, so only assert when the OS enforces them
+            org.junit.jupiter.api.Assumptions.assumeFalse(Files.isWritable(readOnly), "running as root");
+            DirectoryRepository repo = new DirectoryRepository(readOnly.resolve("repo"));
+            assertThatThrownBy(() -> repo.publish(List.of(hello1), key))
+                    .isInstanceOf(KilnException.class)
+                    .hasMessageStartingWith("repository folder " + readOnly.resolve("repo") + " is not writable");
+        } finally {
+            readOnly.toFile().setWritable(true, false);
+        }
+    }
+
+    @Test
+    void primaryMatchesCreaterepoC() throws Exception {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("compare/repo"));
+        repo.publish(List.of(hello1, hello2), key);
+        Path copy = Files.createDirectories(dir.resolve("compare/createrepo/Packages"));
+        for (Path rpm : List.of(hello1, hello2)) {
+            Files.copy(rpm, copy.resolve(rpm.getFileName()));
+        }
+        TestRpms.Run run = TestRpms.run("createrepo_c", "--no-database", copy.getParent().toString());
+        assertThat(run.exitCode()).as(run.output()).isZero();
+
+        List<String> ours = primaryPackages(repo.location());
+        List<String> theirs = primaryPackages(copy.getParent());
+        assertThat(ours).hasSize(2).isEqualTo(theirs);
+    }
+
+    /** One line per package in primary.xml: name, version, pkgid checksum, location, header range, package size. */
+    private static List<String> primaryPackages(Path repo) throws Exception {
+        Document doc = primary(repo);
+        NodeList packages = doc.getElementsByTagNameNS("*", "package");
+        Set<String> lines = new TreeSet<>();
+        for (int i = 0; i < packages.getLength(); i++) {
+            Element pkg = (Element) packages.item(i);
+            Element checksum = child(pkg, "checksum");
+            Element version = child(pkg, "version");
+            Element format = child(pkg, "format");
+            Element range = child(format, "header-range");
+            lines.add(String.join("|", text(pkg, "name"), text(pkg, "arch"), version.getAttribute("ver"), version.getAttribute("rel"),
+                    checksum.getAttribute("type"), checksum.getAttribute("pkgid"), checksum.getTextContent(),
+                    child(pkg, "location").getAttribute("href"), range.getAttribute("start"), range.getAttribute("end"),
+                    child(pkg, "size").getAttribute("package"), child(pkg, "size").getAttribute("installed")));
+        }
+        return new ArrayList<>(lines);
+    }
+
+    private static List<String> primaryNames(Path repo) throws IOException {
+        try {
+            Document doc = primary(repo);
+            NodeList packages = doc.getElementsByTagNameNS("*", "package");
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < packages.getLength(); i++) {
+                names.add(text((Element) packages.item(i), "name"));
+            }
+            return names;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    private static Document primary(Path repo) throws Exception {
+        Document repomd = parse(Files.newInputStream(repo.resolve("repodata/repomd.xml")));
+        NodeList data = repomd.getElementsByTagNameNS("*", "data");
+        for (int i = 0; i < data.getLength(); i++) {
+            Element d = (Element) data.item(i);
+            if (d.getAttribute("type").equals("primary")) {
+                String href = child(d, "location").getAttribute("href");
+                return parse(new GZIPInputStream(Files.newInputStream(repo.resolve(href))));
+            }
+        }
+        throw new AssertionError("no primary in " + repo);
+    }
+
+    private static Document parse(InputStream in) throws Exception {
+        try (in) {
+            DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+            factory.setNamespaceAware(true);
+            return factory.newDocumentBuilder().parse(in);
+        }
+    }
+
+    private static Element child(Element parent, String name) {
+        NodeList nodes = parent.getChildNodes();
+        for (int i = 0; i < nodes.getLength(); i++) {
+            if (nodes.item(i) instanceof Element e && e.getLocalName().equals(name)) {
+                return e;
+            }
+        }
+        throw new AssertionError("no <" + name + "> in <" + parent.getLocalName() + ">");
+    }
+
+    private static String text(Element parent, String name) {
+        return child(parent, name).getTextContent();
+    }
+
+    private static TestRpms.Run dnf(Path root, URI base, String... args) throws IOException {
+        String url = base.toString().replaceAll("/+$", "");
+        List<String> command = new ArrayList<>(List.of("dnf", "-y", "--installroot", root.toString(),
+                "--setopt=reposdir=/dev/null", "--setopt=cachedir=" + root.resolve("var/cache/dnf"),
+                "--releasever=12", "--setopt=install_weak_deps=False",
+                "--repofrompath=kiln," + url + "/",
+                "--setopt=kiln.gpgcheck=1", "--setopt=kiln.repo_gpgcheck=1",
+                "--setopt=kiln.gpgkey=" + url + "/" + DirectoryRepository.PUBLIC_KEY_FILE));
+        command.addAll(List.of(args));
+        return TestRpms.run(command);
+    }
+
+    /** Every path under {@code root} (symlinks as their target text, files as their SHA-256), sorted. */
+    static String treeDigest(Path root) throws IOException {
+        StringBuilder tree = new StringBuilder();
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted()::iterator) {
+                tree.append(root.relativize(p)).append(' ');
+                if (Files.isSymbolicLink(p)) {
+                    tree.append("-> ").append(Files.readSymbolicLink(p));
+                } else if (Files.isRegularFile(p)) {
+                    tree.append(sha256(Files.readAllBytes(p)));
+                }
+                tree.append('\n');
+            }
+        }
+        return tree.toString();
+    }
+
+    private static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
