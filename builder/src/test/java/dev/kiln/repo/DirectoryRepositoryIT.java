@@ -68,6 +68,7 @@ class DirectoryRepositoryIT {
             Path root = Files.createTempDirectory(dir, "root");
             TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
             assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(run.output()).as(run.output()).contains("Importing GPG key 0x" + key.keyId().substring(8)).contains("Key imported successfully");
             assertThat(root.resolve("usr/share/kiln-hello/1.0.txt")).hasContent("kiln-hello 1.0");
         }
     }
@@ -108,6 +109,7 @@ class DirectoryRepositoryIT {
             Path root = Files.createTempDirectory(dir, "root");
             TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
             assertThat(run.exitCode()).as(run.output()).isNotZero();
+            assertThat(run.output()).as(run.output()).contains("repomd.xml GPG signature verification error");
             assertThat(root.resolve("usr/share/kiln-hello/1.0.txt")).doesNotExist();
         }
     }
@@ -155,6 +157,15 @@ class DirectoryRepositoryIT {
                 .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
                 .hasMessageContaining(unsigned.toString());
         assertThat(repo.location()).doesNotExist();
+    }
+
+    @Test
+    void refusesAFolderThatCannotBeCreated() throws IOException {
+        Path file = Files.writeString(dir.resolve("not-a-folder"), "x");
+        DirectoryRepository repo = new DirectoryRepository(file.resolve("repo"));
+        assertThatThrownBy(() -> repo.publish(List.of(hello1), key))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                .hasMessageStartingWith("repository folder " + file.resolve("repo") + " is not writable");
     }
 
     @Test
