@@ -1,0 +1,169 @@
+package dev.kiln.container;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
+import dev.kiln.KilnException;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A connection to the Docker engine. Where no engine answers on the default socket and we run as
+ * root on Debian or Ubuntu, it installs and starts {@code dockerd} itself, so a fresh machine can
+ * build without a manual step; anywhere else it says exactly what to run.
+ */
+public final class DockerEngine implements AutoCloseable {
+
+    static final String DEFAULT_HOST = "unix:///var/run/docker.sock";
+    private static final Duration START_WAIT = Duration.ofSeconds(60);
+
+    private final DockerClient client;
+    private final String host;
+    private final Path stateDir;
+
+    private DockerEngine(DockerClient client, String host, Path stateDir) {
+        this.client = client;
+        this.host = host;
+        this.stateDir = stateDir;
+    }
+
+    /** Connects to DOCKER_HOST (default {@value #DEFAULT_HOST}), keeping state under the default state folder. */
+    public static DockerEngine connect(Consumer<String> say) {
+        return connect(defaultStateDir(), say);
+    }
+
+    /** Connects to DOCKER_HOST (default {@value #DEFAULT_HOST}); {@code stateDir} holds the dockerd log and caches. */
+    public static DockerEngine connect(Path stateDir, Consumer<String> say) {
+        String host = System.getenv("DOCKER_HOST");
+        return connect(host == null || host.isBlank() ? DEFAULT_HOST : host, stateDir, say);
+    }
+
+    /** Connects to the engine at {@code host}; starts a local dockerd only when {@code host} is the default socket. */
+    public static DockerEngine connect(String host, Path stateDir, Consumer<String> say) {
+        DockerClient client = newClient(host);
+        if (answers(client)) {
+            return new DockerEngine(client, host, stateDir);
+        }
+        closeQuietly(client);
+        if (!DEFAULT_HOST.equals(host) || !HostSystem.isRootOnDebian()) {
+            throw noEngine(host);
+        }
+        Path log = startDockerd(stateDir, say);
+        client = newClient(host);
+        long deadline = System.nanoTime() + START_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(Path.of(URI.create(host).getPath())) && answers(client)) {
+                say.accept("No Docker engine was reachable; started dockerd (log: " + log + ")");
+                return new DockerEngine(client, host, stateDir);
+            }
+            sleep(Duration.ofMillis(500));
+        }
+        closeQuietly(client);
+        throw new KilnException(KilnException.ENVIRONMENT,
+                "Started dockerd but it did not answer within " + START_WAIT.toSeconds() + " s: see " + log);
+    }
+
+    public DockerClient client() {
+        return client;
+    }
+
+    /** The engine address, e.g. {@code unix:///var/run/docker.sock}. */
+    public String host() {
+        return host;
+    }
+
+    /** Where Kiln keeps what it learns about this engine's images (toolchain digests). */
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(client);
+    }
+
+    static Path defaultStateDir() {
+        String xdg = System.getenv("XDG_STATE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "state");
+        return base.resolve("kiln");
+    }
+
+    static KilnException noEngine(String host) {
+        return new KilnException(KilnException.ENVIRONMENT, "No Docker engine at " + host
+                + ": start one with `sudo apt-get install -y docker.io && sudo systemctl start docker` (or `sudo dockerd &`)");
+    }
+
+    private static DockerClient newClient(String host) {
+        DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build();
+        DockerHttpClient http = new ApacheDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost())
+                .sslConfig(config.getSSLConfig())
+                .connectionTimeout(Duration.ofSeconds(5))
+                // Builds and followed logs stream for as long as the build runs: no response timeout.
+                .responseTimeout(Duration.ZERO)
+                .maxConnections(50)
+                .build();
+        return DockerClientImpl.getInstance(config, http);
+    }
+
+    private static boolean answers(DockerClient client) {
+        try {
+            client.pingCmd().exec();
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static Path startDockerd(Path stateDir, Consumer<String> say) {
+        if (!HostSystem.onPath("dockerd")) {
+            say.accept("No Docker engine was reachable and dockerd is not installed: installing docker.io with apt-get ...");
+            HostSystem.aptInstall("docker.io", say);
+        }
+        Path log = stateDir != null ? stateDir.resolve("dockerd.log") : Path.of("/var/log/kiln-dockerd.log");
+        try {
+            Files.createDirectories(log.getParent());
+            List<String> command = new ArrayList<>();
+            // setsid: the engine must outlive this command and ignore a Ctrl-C sent to our process group.
+            if (HostSystem.onPath("setsid")) {
+                command.add("setsid");
+            }
+            command.add("dockerd");
+            ProcessBuilder pb = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.start();
+        } catch (IOException e) {
+            throw new KilnException(KilnException.ENVIRONMENT, "Could not start dockerd (" + e.getMessage() + "): see " + log, e);
+        }
+        return log;
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KilnException(KilnException.ENVIRONMENT, "Interrupted while waiting for dockerd");
+        }
+    }
+
+    private static void closeQuietly(DockerClient client) {
+        try {
+            client.close();
+        } catch (IOException | RuntimeException ignored) {
+            // Closing a connection that never worked has nothing useful to report.
+        }
+    }
+}
