@@ -1,0 +1,166 @@
+package dev.kiln.build;
+
+import dev.kiln.container.PinnedImage;
+import dev.kiln.source.SourceCache;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The folder a build leaves behind, like mock's result dir: {@code build.log} (stages and the
+ * full rpmbuild output), {@code record.json} (resolved inputs: commit, source checksums, image;
+ * outputs and their checksums; the outcome) and the signed RPMs under {@code rpms/}.
+ */
+final class BuildRecord implements AutoCloseable {
+
+    static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS").withZone(ZoneOffset.UTC);
+
+    private final Path folder;
+    private final BufferedWriter log;
+    private final Map<String, Object> record = new LinkedHashMap<>();
+
+    private BuildRecord(Path folder, BufferedWriter log) {
+        this.folder = folder;
+        this.log = log;
+    }
+
+    static BuildRecord create(Path records, PackageInputs in) {
+        Instant now = Instant.now();
+        Path folder = records.resolve(in.packageName()).resolve(STAMP.format(now));
+        try {
+            Files.createDirectories(folder);
+            BuildRecord r = new BuildRecord(folder, Files.newBufferedWriter(folder.resolve("build.log"), StandardCharsets.UTF_8));
+            r.record.put("package", in.packageName());
+            r.record.put("started", now.toString());
+            r.record.put("status", "failed");
+            Map<String, Object> git = new LinkedHashMap<>();
+            git.put("rev", in.snapshot().rev());
+            git.put("commit", in.snapshot().commit());
+            git.put("dirty", in.snapshot().dirty());
+            r.record.put("git", git);
+            r.record.put("spec", Map.of("path", in.specPath(), "sha512", SourceCache.sha512(in.specBytes())));
+            Map<String, String> patches = new LinkedHashMap<>();
+            in.patches().forEach((name, bytes) -> patches.put(name, SourceCache.sha512(bytes)));
+            r.record.put("patches", patches);
+            r.record.put("builder", in.builder());
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A listener that writes everything to build.log and passes it on. */
+    BuildListener tee(BuildListener next) {
+        return new BuildListener() {
+            @Override
+            public void stage(String name) {
+                write("== " + Instant.now() + " " + name);
+                next.stage(name);
+            }
+
+            @Override
+            public void notice(String message) {
+                write("-- " + message);
+                next.notice(message);
+            }
+
+            @Override
+            public void log(String line) {
+                write(line);
+                next.log(line);
+            }
+        };
+    }
+
+    private synchronized void write(String line) {
+        try {
+            log.write(line);
+            log.newLine();
+            log.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    void sources(Map<String, Path> remote) {
+        Map<String, String> sources = new LinkedHashMap<>();
+        remote.forEach((name, path) -> sources.put(name, path.getFileName().toString()));
+        record.put("sources", sources);
+    }
+
+    void image(PinnedImage image) {
+        record.put("image", Map.of("builder", image.name(), "id", image.imageId(), "toolchain", image.toolchainDigest()));
+    }
+
+    void outputs(List<Path> rpms, String keyId, Duration duration) {
+        Map<String, String> outputs = new LinkedHashMap<>();
+        for (Path rpm : rpms) {
+            outputs.put(folder.relativize(rpm).toString(), sha256(rpm));
+        }
+        record.put("outputs", outputs);
+        record.put("signingKey", keyId);
+        record.put("durationMillis", duration.toMillis());
+        record.put("status", "built");
+    }
+
+    Path folder() {
+        return folder;
+    }
+
+    Path log() {
+        return folder.resolve("build.log");
+    }
+
+    /** Records that the build's RPMs were published, after the publish succeeded. */
+    static void markPublished(Path folder, Path repository) {
+        Path file = folder.resolve("record.json");
+        try {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> r = JSON.readValue(file.toFile(), LinkedHashMap.class);
+            r.put("status", "published");
+            r.put("repository", repository.toString());
+            JSON.writeValue(file.toFile(), r);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot update " + file, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        record.put("finished", Instant.now().toString());
+        try {
+            log.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        JSON.writeValue(folder.resolve("record.json").toFile(), record);
+    }
+
+    static String sha256(Path file) {
+        try (var in = Files.newInputStream(file)) {
+            var md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dev.kiln.git;
+
+import dev.kiln.KilnException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.StatusCommand;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.PathFilter;
+
+/**
+ * The Git repository that holds specs, patches and builders. Reads a folder's files either from
+ * the working tree or from the committed tree of a revision, without checking anything out.
+ */
+public final class DefinitionRepository implements AutoCloseable {
+
+    private final Path root;
+    private final Repository repository;
+
+    private DefinitionRepository(Path root, Repository repository) {
+        this.root = root;
+        this.repository = repository;
+    }
+
+    /** Opens the repository at {@code root}; a folder that is not a Git work tree is read as plain files. */
+    public static DefinitionRepository open(Path root) {
+        try {
+            FileRepositoryBuilder builder = new FileRepositoryBuilder().setMustExist(false).findGitDir(root.toFile());
+            Repository repo = builder.getGitDir() == null ? null : builder.build();
+            if (repo != null && !repo.getWorkTree().toPath().toRealPath().equals(root.toRealPath())) {
+                // only a repository whose work tree is the project root describes these definitions
+                repo.close();
+                repo = null;
+            }
+            return new DefinitionRepository(root, repo);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Which content to read: {@code null} for the working tree, else a revision ({@code HEAD},
+     * a branch, tag or commit id).
+     */
+    public Snapshot snapshot(String rev, List<String> paths) {
+        if (rev == null) {
+            if (repository == null) {
+                return new Snapshot(null, null, true, 0);
+            }
+            ObjectId head = resolve(Constants.HEAD);
+            return new Snapshot(null, head == null ? null : head.name(), head == null || isDirty(paths), commitTime(head));
+        }
+        if (repository == null) {
+            throw KilnException.badInput("--rev " + rev + " needs a Git repository, but " + root + " is not one");
+        }
+        ObjectId commit = resolve(rev);
+        if (commit == null) {
+            throw KilnException.badInput("unknown revision '" + rev + "': name a branch, tag or commit of " + root);
+        }
+        return new Snapshot(rev, commit.name(), false, commitTime(commit));
+    }
+
+    private long commitTime(ObjectId commit) {
+        if (commit == null) {
+            return 0;
+        }
+        try (RevWalk walk = new RevWalk(repository)) {
+            return walk.parseCommit(commit).getCommitTime();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private ObjectId resolve(String rev) {
+        try {
+            return repository.resolve(rev + "^{commit}");
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private boolean isDirty(List<String> paths) {
+        try (Git git = new Git(repository)) {
+            StatusCommand status = git.status();
+            paths.forEach(status::addPath);
+            return !status.call().isClean();
+        } catch (GitAPIException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The files below {@code dir} (relative to the root), keyed by their path relative to
+     * {@code dir}; empty when the folder does not exist in that snapshot.
+     */
+    public Map<String, byte[]> files(Snapshot snapshot, String dir) {
+        Map<String, byte[]> files = new TreeMap<>();
+        try {
+            if (snapshot.rev() == null) {
+                Path base = root.resolve(dir);
+                if (!Files.isDirectory(base)) {
+                    return files;
+                }
+                try (var walk = Files.walk(base)) {
+                    for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
+                        files.put(base.relativize(p).toString(), Files.readAllBytes(p));
+                    }
+                }
+                return files;
+            }
+            try (RevWalk walk = new RevWalk(repository)) {
+                RevCommit commit = walk.parseCommit(ObjectId.fromString(snapshot.commit()));
+                try (TreeWalk tree = new TreeWalk(repository)) {
+                    tree.addTree(commit.getTree());
+                    tree.setRecursive(true);
+                    tree.setFilter(PathFilter.create(dir));
+                    while (tree.next()) {
+                        String path = tree.getPathString();
+                        if (!path.startsWith(dir + "/")) {
+                            continue;
+                        }
+                        files.put(path.substring(dir.length() + 1), repository.open(tree.getObjectId(0)).getBytes());
+                    }
+                }
+            }
+            return files;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public void close() {
+        if (repository != null) {
+            repository.close();
+        }
+    }
+
+    /**
+     * The content a build reads: {@code rev} is null for the working tree; {@code commit} is
+     * the commit it was read from (HEAD for the working tree, null outside Git); {@code dirty}
+     * tells whether the working tree differs from it in the paths that matter; {@code commitTime}
+     * is its commit time in seconds since the epoch (0 outside Git), used as SOURCE_DATE_EPOCH.
+     */
+    public record Snapshot(String rev, String commit, boolean dirty, long commitTime) {
+    }
+}

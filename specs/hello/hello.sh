@@ -1,0 +1,4 @@
+#!/bin/sh
+# hello: prints a greeting.
+name=${1:-world}
+echo "Hello, $name!"
