@@ -1,0 +1,56 @@
+package dev.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class KilnCommandTest {
+
+    private final KilnCommand build = new BuildCommand();
+
+    @Test
+    void flagsNeverSwallowPositionalsInAnyOrder() {
+        for (List<String> tokens : List.of(
+                List.of("--json", "hello", "--rev", "HEAD~1"),
+                List.of("hello", "--json", "--rev=HEAD~1"),
+                List.of("--rev", "HEAD~1", "hello", "--json"))) {
+            Invocation inv = build.parse(tokens);
+            assertThat(inv.arguments()).containsExactly("hello");
+            assertThat(inv.flag("json")).isTrue();
+            assertThat(inv.value("rev")).hasValue("HEAD~1");
+        }
+    }
+
+    @Test
+    void unknownOptionIsAnError() {
+        assertThatThrownBy(() -> build.parse(List.of("hello", "--jsno")))
+                .hasMessage("build: unknown option --jsno (see ./kiln build --help)");
+    }
+
+    @Test
+    void optionValueMustBeGiven() {
+        assertThatThrownBy(() -> build.parse(List.of("hello", "--rev")))
+                .hasMessageContaining("--rev needs a value");
+        assertThatThrownBy(() -> build.parse(List.of("hello", "--json=maybe")))
+                .hasMessageContaining("--json is a flag and takes no value");
+    }
+
+    @Test
+    void settingsAreOptionsToo() {
+        Invocation inv = build.parse(List.of("hello", "--builder", "other", "--build.timeout=45m"));
+        assertThat(KilnCommand.settingOverrides(inv)).containsEntry("builder", "other").containsEntry("build.timeout", "45m");
+    }
+
+    @Test
+    void packageIsRequired() {
+        assertThatThrownBy(() -> build.parse(List.of("--json"))).hasMessageContaining("missing <package>...");
+    }
+
+    @Test
+    void tokenizerKeepsQuotedSpaces() {
+        assertThat(StrictCommandParser.tokenize("build 'my pkg' --rev \"a b\" c\\ d"))
+                .containsExactly("build", "my pkg", "--rev", "a b", "c d");
+    }
+}
