@@ -68,7 +68,7 @@ public final class RpmSigner {
             Layout layout = layout(rpm);
             byte[] mainHeader = readRange(rpm, layout.mainHeaderStart(), layout.mainHeaderLength());
             checkHeaderDigest(rpm, layout, mainHeader);
-            byte[] signatureHeader = signatureHeader(layout, key.binarySignature(mainHeader));
+            byte[] signatureHeader = signatureHeader(layout, mainHeader, key.binarySignature(mainHeader));
 
             temp = Files.createTempFile(rpm.toAbsolutePath().getParent(), "." + rpm.getFileName() + ".", ".signing");
             try (FileChannel in = FileChannel.open(rpm, StandardOpenOption.READ);
@@ -125,12 +125,17 @@ public final class RpmSigner {
         }
     }
 
-    private static byte[] signatureHeader(Layout layout, byte[] rsaHeader) throws IOException {
+    private static byte[] signatureHeader(Layout layout, byte[] mainHeader, byte[] rsaHeader) throws IOException {
         List<HeaderEntry> entries = new ArrayList<>();
         for (HeaderValue value : layout.signatureTags().values()) {
             if (!REPLACED_TAGS.contains(value.getTag())) {
                 entries.add(copy(value));
             }
+        }
+        // Packages from old rpmbuild versions lack the header digest; rpmsign adds it, and rpm verifies with it.
+        if (!layout.signatureTags().containsKey(RpmSignatureTag.SHA256HEADER.getValue())) {
+            byte[] hex = (sha256Hex(mainHeader) + "\0").getBytes(StandardCharsets.US_ASCII);
+            entries.add(new HeaderEntry(Type.STRING, RpmSignatureTag.SHA256HEADER.getValue(), 1, hex, null));
         }
         entries.add(new HeaderEntry(Type.BLOB, RpmSignatureTag.RSAHEADER.getValue(), rsaHeader.length, rsaHeader, null));
 
