@@ -145,6 +145,19 @@ class RpmSignerIT {
     }
 
     @Test
+    void refusesAFileThatIsNotAnRpmAndLeavesItAlone() throws IOException {
+        Path work = Files.createTempDirectory(dir, "x");
+        Path notRpm = Files.writeString(work.resolve("notes.rpm"), "not an rpm");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RpmSigner(key).sign(notRpm))
+                .isInstanceOfSatisfying(dev.kiln.KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(dev.kiln.KilnException.BAD_INPUT))
+                .hasMessageContaining(notRpm.toString());
+        assertThat(notRpm).hasContent("not an rpm");
+        try (var files = Files.list(work)) {
+            assertThat(files).containsExactly(notRpm);
+        }
+    }
+
+    @Test
     void readsNevraAndSourceFlag() throws IOException {
         Path work = Files.createTempDirectory(dir, "n");
         RpmFile binary = RpmFile.read(TestRpms.binary(work, "kiln-read", "2.5", "w6.xzdio"));
