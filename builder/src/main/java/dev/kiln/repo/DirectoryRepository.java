@@ -190,6 +190,7 @@ public final class DirectoryRepository {
     }
 
     private void prepareFolders() {
+        currentSnapshot(); // refuses a plain folder before anything is created
         try {
             Files.createDirectories(snapshots);
             if (!Files.isWritable(snapshots) || !Files.isWritable(location.getParent())) {
@@ -203,7 +204,6 @@ public final class DirectoryRepository {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        currentSnapshot(); // refuses a plain folder before any work
     }
 
     private static void linkAll(Path from, Path to) throws IOException {
@@ -221,7 +221,8 @@ public final class DirectoryRepository {
     }
 
     private static void add(RpmFile rpm, Path folder) throws IOException {
-        Path target = folder.resolve(rpm.path().getFileName().toString());
+        // The canonical name makes "same file name" mean "same NEVRA", so a release cannot sneak in twice under two names.
+        Path target = folder.resolve(rpm.canonicalFileName());
         if (Files.exists(target)) {
             if (Files.mismatch(target, rpm.path()) == -1) {
                 return;

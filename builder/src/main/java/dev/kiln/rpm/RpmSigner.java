@@ -68,7 +68,7 @@ public final class RpmSigner {
             Layout layout = layout(rpm);
             byte[] mainHeader = readRange(rpm, layout.mainHeaderStart(), layout.mainHeaderLength());
             checkHeaderDigest(rpm, layout, mainHeader);
-            byte[] signatureHeader = signatureHeader(layout, key.binarySignature(mainHeader));
+            byte[] signatureHeader = signatureHeader(layout, mainHeader, key.binarySignature(mainHeader));
 
             temp = Files.createTempFile(rpm.toAbsolutePath().getParent(), "." + rpm.getFileName() + ".", ".signing");
             try (FileChannel in = FileChannel.open(rpm, StandardOpenOption.READ);
@@ -95,7 +95,11 @@ public final class RpmSigner {
         }
     }
 
-    private record Layout(long signatureHeaderLength, Map<Integer, HeaderValue> signatureTags,
+    /**
+     * Where things are in the file. {@code signatureHeaderSize} is the signature header without its
+     * trailing padding (16 + 16 per index entry + store size), the size rpmsign keeps constant.
+     */
+    private record Layout(long signatureHeaderSize, Map<Integer, HeaderValue> signatureTags,
             long mainHeaderStart, long mainHeaderLength) {
     }
 
@@ -107,7 +111,9 @@ public final class RpmSigner {
             if (signature.getStart() != LEAD_SIZE || main.getStart() != LEAD_SIZE + signature.getLength()) {
                 throw new IOException("unexpected header layout");
             }
-            return new Layout(signature.getLength(), signature.getRawTags(), main.getStart(), main.getLength());
+            ByteBuffer intro = ByteBuffer.wrap(readRange(rpm, LEAD_SIZE, 16));
+            long size = 16 + 16L * intro.getInt(8) + intro.getInt(12);
+            return new Layout(size, signature.getRawTags(), main.getStart(), main.getLength());
         }
     }
 
@@ -119,37 +125,46 @@ public final class RpmSigner {
         }
     }
 
-    private static byte[] signatureHeader(Layout layout, byte[] rsaHeader) throws IOException {
+    private static byte[] signatureHeader(Layout layout, byte[] mainHeader, byte[] rsaHeader) throws IOException {
         List<HeaderEntry> entries = new ArrayList<>();
         for (HeaderValue value : layout.signatureTags().values()) {
             if (!REPLACED_TAGS.contains(value.getTag())) {
                 entries.add(copy(value));
             }
         }
+        // Packages from old rpmbuild versions lack the header digest; rpmsign adds it, and rpm verifies with it.
+        if (!layout.signatureTags().containsKey(RpmSignatureTag.SHA256HEADER.getValue())) {
+            byte[] hex = (sha256Hex(mainHeader) + "\0").getBytes(StandardCharsets.US_ASCII);
+            entries.add(new HeaderEntry(Type.STRING, RpmSignatureTag.SHA256HEADER.getValue(), 1, hex, null));
+        }
         entries.add(new HeaderEntry(Type.BLOB, RpmSignatureTag.RSAHEADER.getValue(), rsaHeader.length, rsaHeader, null));
 
-        // Like rpmsign, spend the reserved space on the signature so the file keeps its size and
-        // everything after the signature header keeps its offset.
-        long target = layout.signatureHeaderLength();
-        byte[] rendered = render(entries, -1);
-        int reserved = (int) (target - rendered.length - 16);
+        // Like rpmsign, spend the reserved space on the signature so the unpadded header keeps its
+        // size: then the file keeps its size and everything after the signature header its offset.
+        long target = layout.signatureHeaderSize();
+        ByteBuffer withoutReserve = render(entries, -1);
+        int reserved = (int) (target - withoutReserve.remaining() - 16);
         for (int attempt = 0; attempt < 4 && reserved > 0; attempt++) {
-            byte[] withReserve = render(entries, reserved);
-            if (withReserve.length == target) {
-                return withReserve;
+            ByteBuffer withReserve = render(entries, reserved);
+            if (withReserve.remaining() == target) {
+                return padded(withReserve);
             }
-            reserved -= (int) (withReserve.length - target);
+            reserved -= (int) (withReserve.remaining() - target);
         }
-        return rendered;
+        return padded(withoutReserve);
     }
 
-    /** Renders the signature header with its immutable region, padded to 8 bytes as the main header must start aligned. */
-    private static byte[] render(List<HeaderEntry> entries, int reserved) throws IOException {
+    /** Renders the signature header with its immutable region, unpadded. */
+    private static ByteBuffer render(List<HeaderEntry> entries, int reserved) throws IOException {
         List<HeaderEntry> all = new ArrayList<>(entries);
         if (reserved > 0) {
             all.add(new HeaderEntry(Type.BLOB, TAG_RESERVED_SPACE, reserved, new byte[reserved], null));
         }
-        ByteBuffer header = Headers.render(all.toArray(HeaderEntry[]::new), true, Rpms.IMMUTABLE_TAG_SIGNATURE);
+        return Headers.render(all.toArray(HeaderEntry[]::new), true, Rpms.IMMUTABLE_TAG_SIGNATURE);
+    }
+
+    /** Pads to 8 bytes: the main header must start aligned. */
+    private static byte[] padded(ByteBuffer header) {
         int length = header.remaining();
         byte[] bytes = new byte[length + Rpms.padding(length)];
         header.get(bytes, 0, length);

@@ -150,6 +150,20 @@ class DirectoryRepositoryIT {
     }
 
     @Test
+    void concurrentPublishesDoNotLoseEachOthersPackages() throws Exception {
+        DirectoryRepository first = new DirectoryRepository(dir.resolve("concurrent/repo"));
+        DirectoryRepository second = new DirectoryRepository(dir.resolve("concurrent/repo"));
+        try (var executor = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+            var a = executor.submit(() -> first.publish(List.of(hello1), key));
+            var b = executor.submit(() -> second.publish(List.of(hello2), key));
+            a.get();
+            b.get();
+        }
+        assertThat(first.list()).extracting(Object::toString).containsExactly("kiln-hello-1.0-1.noarch", "kiln-hello-2.0-1.noarch");
+        assertThat(primaryNames(first.location())).hasSize(2);
+    }
+
+    @Test
     void refusesUnsignedBinaryRpms() throws IOException {
         DirectoryRepository repo = new DirectoryRepository(dir.resolve("unsigned/repo"));
         Path unsigned = TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-unsigned", "1.0", "w19.zstdio");

@@ -95,6 +95,69 @@ class RpmSignerIT {
     }
 
     @Test
+    void writesWhatRpmsignWrites() throws IOException {
+        Path work = Files.createTempDirectory(dir, "cmp");
+        Path gnupg = Files.createTempDirectory(dir, "gpg");
+        Files.setPosixFilePermissions(gnupg, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        try {
+            TestRpms.Run imported = TestRpms.run("gpg", "--homedir", gnupg.toString(), "--batch", "--import", dir.resolve("other.sec.asc").toString());
+            assertThat(imported.exitCode()).as(imported.output()).isZero();
+            Path byRpmsign = TestRpms.binary(work, "kiln-compare", "1.0", "w19.zstdio");
+            Path byKiln = Files.copy(byRpmsign, work.resolve("kiln.rpm"));
+
+            long start = System.nanoTime();
+            TestRpms.Run rpmsign = TestRpms.run("rpmsign", "--addsign", "--define", "_gpg_path " + gnupg, "--define", "__gpg /usr/bin/gpg",
+                    "--define", "_gpg_name " + otherKey.keyId(), "--define", "_gpg_digest_algo sha256", byRpmsign.toString());
+            long rpmsignNanos = System.nanoTime() - start;
+            assertThat(rpmsign.exitCode()).as(rpmsign.output()).isZero();
+            start = System.nanoTime();
+            new RpmSigner(otherKey).sign(byKiln);
+            long kilnNanos = System.nanoTime() - start;
+            System.out.printf("signing one small RPM: rpmsign %.1f ms, RpmSigner %.1f ms%n", rpmsignNanos / 1e6, kilnNanos / 1e6);
+
+            assertThat(signatureLayout(byKiln)).isEqualTo(signatureLayout(byRpmsign));
+            assertThat(Files.size(byKiln)).isEqualTo(Files.size(byRpmsign));
+            // The signature time differs by design; everything else rpm reports must be the same.
+            assertThat(query(byKiln).replaceFirst(", [^,]+, Key ID", ", Key ID"))
+                    .isEqualTo(query(byRpmsign).replaceFirst(", [^,]+, Key ID", ", Key ID"));
+            long mainHeader = mainHeaderOffset(byKiln);
+            assertThat(mainHeaderOffset(byRpmsign)).isEqualTo(mainHeader);
+            assertThat(tail(byKiln, mainHeader)).isEqualTo(tail(byRpmsign, mainHeader));
+        } finally {
+            TestRpms.run("gpgconf", "--homedir", gnupg.toString(), "--kill", "all");
+        }
+    }
+
+    /** Tag/type/count of every signature header entry, and the header's padded length. */
+    private static String signatureLayout(Path rpm) throws IOException {
+        try (var in = new org.eclipse.packager.rpm.parse.RpmInputStream(Files.newInputStream(rpm))) {
+            var header = in.getSignatureHeader();
+            StringBuilder layout = new StringBuilder("length=" + header.getLength());
+            new java.util.TreeMap<>(header.getRawTags()).forEach((tag, value) ->
+                    layout.append(' ').append(tag).append('/').append(value.getType()).append('/').append(value.getCount()));
+            return layout.toString();
+        }
+    }
+
+    private static byte[] tail(Path file, long from) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        return java.util.Arrays.copyOfRange(all, (int) from, all.length);
+    }
+
+    @Test
+    void refusesAFileThatIsNotAnRpmAndLeavesItAlone() throws IOException {
+        Path work = Files.createTempDirectory(dir, "x");
+        Path notRpm = Files.writeString(work.resolve("notes.rpm"), "not an rpm");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RpmSigner(key).sign(notRpm))
+                .isInstanceOfSatisfying(dev.kiln.KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(dev.kiln.KilnException.BAD_INPUT))
+                .hasMessageContaining(notRpm.toString());
+        assertThat(notRpm).hasContent("not an rpm");
+        try (var files = Files.list(work)) {
+            assertThat(files).containsExactly(notRpm);
+        }
+    }
+
+    @Test
     void readsNevraAndSourceFlag() throws IOException {
         Path work = Files.createTempDirectory(dir, "n");
         RpmFile binary = RpmFile.read(TestRpms.binary(work, "kiln-read", "2.5", "w6.xzdio"));

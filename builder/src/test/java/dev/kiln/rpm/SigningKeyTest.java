@@ -1,0 +1,113 @@
+package dev.kiln.rpm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kiln.KilnException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.bouncycastle.bcpg.HashAlgorithmTags;
+import org.bouncycastle.openpgp.PGPPublicKeyRing;
+import org.bouncycastle.openpgp.PGPSignature;
+import org.bouncycastle.openpgp.PGPSignatureList;
+import org.bouncycastle.openpgp.PGPUtil;
+import org.bouncycastle.openpgp.bc.BcPGPObjectFactory;
+import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SigningKeyTest {
+
+    @TempDir
+    static Path dir;
+    static SigningKey key;
+
+    @BeforeAll
+    static void generate() {
+        key = KeyGenerator.generate(dir.resolve("keys/kiln.sec.asc"), dir.resolve("keys/kiln.pub.asc"), "Kiln Test <t@kiln.dev>", "pw".toCharArray());
+    }
+
+    @Test
+    void writesTheSecretKeyReadableByItsOwnerOnly() throws IOException {
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("keys/kiln.sec.asc")))).isEqualTo("rw-------");
+        assertThat(Files.readString(dir.resolve("keys/kiln.pub.asc"))).isEqualTo(key.armoredPublicKey())
+                .startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----");
+        try (var leftovers = Files.list(dir.resolve("keys"))) {
+            assertThat(leftovers.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("kiln.sec.asc", "kiln.pub.asc");
+        }
+    }
+
+    @Test
+    void loadsWithThePassphraseAndNamesTheKey() {
+        SigningKey loaded = SigningKey.load(dir.resolve("keys/kiln.sec.asc"), "pw".toCharArray());
+        assertThat(loaded.keyId()).matches("[0-9A-F]{16}").isEqualTo(key.keyId());
+        assertThat(loaded.fingerprint()).hasSize(40).endsWith(loaded.keyId());
+        assertThat(loaded.userId()).isEqualTo("Kiln Test <t@kiln.dev>");
+    }
+
+    @Test
+    void refusesAWrongPassphraseWithAHint() {
+        Path file = dir.resolve("keys/kiln.sec.asc");
+        assertThatThrownBy(() -> SigningKey.load(file, "nope".toCharArray()))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                .hasMessage("wrong passphrase for signing key " + file + " (set KILN_SIGNING_PASSPHRASE)");
+    }
+
+    @Test
+    void reportsAMissingKeyAsAnEnvironmentProblem() {
+        Path file = dir.resolve("absent.asc");
+        assertThatThrownBy(() -> SigningKey.load(file, new char[0]))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                .hasMessage("no signing key at " + file + ": run ./kiln key generate, or set KILN_SIGNING_KEY");
+    }
+
+    @Test
+    void refusesAFileThatIsNotAKey() throws IOException {
+        Path file = Files.writeString(dir.resolve("junk.asc"), "hello");
+        assertThatThrownBy(() -> SigningKey.load(file, new char[0]))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                .hasMessageContaining(file.toString());
+    }
+
+    @Test
+    void refusesToOverwriteAnExistingKey() throws IOException {
+        String before = Files.readString(dir.resolve("keys/kiln.sec.asc"));
+        assertThatThrownBy(() -> KeyGenerator.generate(dir.resolve("keys/kiln.sec.asc"), dir.resolve("keys/other.pub.asc"), "X", new char[0]))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                .hasMessageContaining("kiln.sec.asc already exists");
+        assertThat(Files.readString(dir.resolve("keys/kiln.sec.asc"))).isEqualTo(before);
+        assertThat(dir.resolve("keys/other.pub.asc")).doesNotExist();
+    }
+
+    @Test
+    void detachedSignatureIsArmoredSha256AndVerifiesWithThePublicKey() throws Exception {
+        byte[] data = "<repomd/>".getBytes(StandardCharsets.UTF_8);
+        byte[] armored = key.detachedSignature(data);
+        assertThat(new String(armored, StandardCharsets.US_ASCII)).startsWith("-----BEGIN PGP SIGNATURE-----");
+
+        PGPSignature signature = ((PGPSignatureList) new BcPGPObjectFactory(
+                PGPUtil.getDecoderStream(new ByteArrayInputStream(armored))).nextObject()).get(0);
+        PGPPublicKeyRing ring = new PGPPublicKeyRing(PGPUtil.getDecoderStream(
+                new ByteArrayInputStream(key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII))), new org.bouncycastle.openpgp.operator.bc.BcKeyFingerprintCalculator());
+        assertThat(signature.getHashAlgorithm()).isEqualTo(HashAlgorithmTags.SHA256);
+        assertThat(signature.getVersion()).isEqualTo(4);
+        signature.init(new BcPGPContentVerifierBuilderProvider(), ring.getPublicKey(signature.getKeyID()));
+        signature.update(data);
+        assertThat(signature.verify()).isTrue();
+
+        signature.init(new BcPGPContentVerifierBuilderProvider(), ring.getPublicKey(signature.getKeyID()));
+        signature.update("<repomd />".getBytes(StandardCharsets.UTF_8));
+        assertThat(signature.verify()).isFalse();
+    }
+
+    @Test
+    void unprotectedKeyLoadsWithAnEmptyPassphrase() {
+        SigningKey open = KeyGenerator.generate(dir.resolve("open.sec.asc"), dir.resolve("open.pub.asc"), "Open <o@kiln.dev>", new char[0]);
+        assertThat(SigningKey.load(dir.resolve("open.sec.asc"), new char[0]).keyId()).isEqualTo(open.keyId());
+    }
+}
