@@ -212,6 +212,7 @@ class DirectoryRepositoryIT {
         List<String> ours = primaryPackages(repo.location());
         List<String> theirs = primaryPackages(copy.getParent());
         assertThat(ours).hasSize(2).isEqualTo(theirs);
+        assertThat(ours.getFirst()).contains("|provides=[kiln-hello/EQ/0:1.0-1]|");
     }
 
     /** One line per package in primary.xml: name, version, pkgid checksum, location, header range, package size. */
@@ -228,9 +229,25 @@ class DirectoryRepositoryIT {
             lines.add(String.join("|", text(pkg, "name"), text(pkg, "arch"), version.getAttribute("ver"), version.getAttribute("rel"),
                     checksum.getAttribute("type"), checksum.getAttribute("pkgid"), checksum.getTextContent(),
                     child(pkg, "location").getAttribute("href"), range.getAttribute("start"), range.getAttribute("end"),
-                    child(pkg, "size").getAttribute("package"), child(pkg, "size").getAttribute("installed")));
+                    child(pkg, "size").getAttribute("package"), child(pkg, "size").getAttribute("installed"),
+                    entries(format, "provides"), entries(format, "requires")));
         }
         return new ArrayList<>(lines);
+    }
+
+    /** The rpm:entry elements of one dependency list, as name/flags/epoch:ver-rel, sorted. */
+    private static String entries(Element format, String list) {
+        NodeList lists = format.getElementsByTagNameNS("*", list);
+        Set<String> result = new TreeSet<>();
+        if (lists.getLength() > 0) {
+            NodeList entries = ((Element) lists.item(0)).getElementsByTagNameNS("*", "entry");
+            for (int i = 0; i < entries.getLength(); i++) {
+                Element e = (Element) entries.item(i);
+                result.add(e.getAttribute("name") + "/" + e.getAttribute("flags") + "/" + e.getAttribute("epoch")
+                        + ":" + e.getAttribute("ver") + "-" + e.getAttribute("rel"));
+            }
+        }
+        return list + "=" + result;
     }
 
     private static List<String> primaryNames(Path repo) throws IOException {
