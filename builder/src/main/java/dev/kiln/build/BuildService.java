@@ -54,6 +54,9 @@ public final class BuildService {
                 listener.stage("Start: read definitions of " + pkg);
                 inputs.add(PackageInputs.read(git, pkg, config.builder(), request.rev()));
             }
+            if (request.publish()) {
+                new DirectoryRepository(config.repository()).checkWritable();
+            }
             SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
             try (DockerEngine engine = DockerEngine.connect(listener::notice)) {
                 List<BuildResult> results = new ArrayList<>();

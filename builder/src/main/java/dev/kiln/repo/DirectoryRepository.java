@@ -187,6 +187,24 @@ public final class DirectoryRepository {
         return value.matches("[A-Za-z0-9_@%+=:,./-]+") ? value : "'" + value.replace("'", "'\\''") + "'";
     }
 
+    /**
+     * Checks, without creating anything, that a publish could write here: called before a build
+     * starts, so a repository that cannot take the result fails the build before any work.
+     */
+    public void checkWritable() {
+        currentSnapshot();
+        Path existing = snapshots.toAbsolutePath();
+        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+            existing = existing.getParent();
+        }
+        if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
+            throw KilnException.badInput("repository folder " + location + " is not writable: "
+                    + (existing == null ? "no parent folder exists" : existing + (Files.isDirectory(existing)
+                            ? " does not allow writing" : " is not a folder"))
+                    + "; set repository in kiln.yaml or KILN_REPOSITORY to a writable path");
+        }
+    }
+
     private void prepareFolders() {
         currentSnapshot(); // refuses a plain folder before anything is created
         try {
