@@ -79,7 +79,7 @@ public final class BaseImage {
             Process tar = pb.start();
             tar.getOutputStream().close();
             try (InputStream in = tar.getInputStream()) {
-                engine.client().createImageCmd(REPOSITORY, in).withTag(suite).exec();
+                engine.importImage(in, REPOSITORY, suite);
             }
             int rc = tar.waitFor();
             if (rc != 0) {

@@ -9,6 +9,12 @@ import com.github.dockerjava.transport.DockerHttpClient;
 import dev.kiln.KilnException;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,13 +34,18 @@ public final class DockerEngine implements AutoCloseable {
     private static final Duration START_WAIT = Duration.ofSeconds(60);
 
     private final DockerClient client;
+    private final DockerHttpClient http;
     private final String host;
     private final Path stateDir;
 
-    private DockerEngine(DockerClient client, String host, Path stateDir) {
-        this.client = client;
+    private DockerEngine(Connection c, String host, Path stateDir) {
+        this.client = c.client();
+        this.http = c.http();
         this.host = host;
         this.stateDir = stateDir;
+    }
+
+    private record Connection(DockerClient client, DockerHttpClient http) {
     }
 
     /** Connects to DOCKER_HOST (default {@value #DEFAULT_HOST}), keeping state under the default state folder. */
@@ -50,25 +61,25 @@ public final class DockerEngine implements AutoCloseable {
 
     /** Connects to the engine at {@code host}; starts a local dockerd only when {@code host} is the default socket. */
     public static DockerEngine connect(String host, Path stateDir, Consumer<String> say) {
-        DockerClient client = newClient(host);
-        if (answers(client)) {
-            return new DockerEngine(client, host, stateDir);
+        Connection c = newClient(host);
+        if (answers(c.client())) {
+            return new DockerEngine(c, host, stateDir);
         }
-        closeQuietly(client);
+        closeQuietly(c.client());
         if (!DEFAULT_HOST.equals(host) || !HostSystem.isRootOnDebian()) {
             throw noEngine(host);
         }
         Path log = startDockerd(stateDir, say);
-        client = newClient(host);
+        c = newClient(host);
         long deadline = System.nanoTime() + START_WAIT.toNanos();
         while (System.nanoTime() < deadline) {
-            if (Files.exists(Path.of(URI.create(host).getPath())) && answers(client)) {
+            if (Files.exists(Path.of(URI.create(host).getPath())) && answers(c.client())) {
                 say.accept("No Docker engine was reachable; started dockerd (log: " + log + ")");
-                return new DockerEngine(client, host, stateDir);
+                return new DockerEngine(c, host, stateDir);
             }
             sleep(Duration.ofMillis(500));
         }
-        closeQuietly(client);
+        closeQuietly(c.client());
         throw new KilnException(KilnException.ENVIRONMENT,
                 "Started dockerd but it did not answer within " + START_WAIT.toSeconds() + " s: see " + log);
     }
@@ -87,6 +98,32 @@ public final class DockerEngine implements AutoCloseable {
         return stateDir;
     }
 
+    /**
+     * Imports a root file system tar as {@code repository:tag} and returns the new image id.
+     * Sent as a plain request: docker-java 3.7.1's createImageCmd truncates the upload through the
+     * httpclient5 transport (the engine answers "Error processing tar file: unexpected EOF").
+     */
+    String importImage(InputStream rootfsTar, String repository, String tag) {
+        DockerHttpClient.Request request = DockerHttpClient.Request.builder()
+                .method(DockerHttpClient.Request.Method.POST)
+                .path("/images/create?fromSrc=-&repo=" + URLEncoder.encode(repository, StandardCharsets.UTF_8)
+                        + "&tag=" + URLEncoder.encode(tag, StandardCharsets.UTF_8))
+                .putHeader("Content-Type", "application/x-tar")
+                .body(rootfsTar)
+                .build();
+        try (DockerHttpClient.Response response = http.execute(request)) {
+            String body = new String(response.getBody().readAllBytes(), StandardCharsets.UTF_8);
+            Matcher id = Pattern.compile("\"status\"\\s*:\\s*\"(sha256:[0-9a-f]{64})\"").matcher(body);
+            if (response.getStatusCode() != 200 || !id.find()) {
+                throw new KilnException(KilnException.ENVIRONMENT, "The Docker engine refused to import "
+                        + repository + ":" + tag + " (HTTP " + response.getStatusCode() + "): " + body.trim());
+            }
+            return id.group(1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public void close() {
         closeQuietly(client);
@@ -103,7 +140,7 @@ public final class DockerEngine implements AutoCloseable {
                 + ": start one with `sudo apt-get install -y docker.io && sudo systemctl start docker` (or `sudo dockerd &`)");
     }
 
-    private static DockerClient newClient(String host) {
+    private static Connection newClient(String host) {
         DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build();
         DockerHttpClient http = new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
@@ -113,7 +150,7 @@ public final class DockerEngine implements AutoCloseable {
                 .responseTimeout(Duration.ZERO)
                 .maxConnections(50)
                 .build();
-        return DockerClientImpl.getInstance(config, http);
+        return new Connection(DockerClientImpl.getInstance(config, http), http);
     }
 
     private static boolean answers(DockerClient client) {
