@@ -16,7 +16,7 @@ class BuildContainerShutdownIT {
         String image = TestEngine.rpmBuilder().imageId();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process child = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                HoldBuildContainer.class.getName(), image).redirectErrorStream(true).start();
+                HoldBuildContainer.class.getName(), image, TestEngine.RUN_MARK.split("=", 2)[1]).redirectErrorStream(true).start();
         String line;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()))) {
             do {

@@ -23,7 +23,7 @@ class ContainerOverheadIT {
             java.nio.file.Path out = java.nio.file.Files.createTempDirectory("kiln-overhead");
             long t0 = System.nanoTime();
             try (BuildContainer c = BuildContainer.create(TestEngine.engine(), image, limits,
-                    List.of("sh", "-c", "mkdir out && cp in/hello.txt out/"), Map.of())) {
+                    List.of("sh", "-c", "mkdir out && cp in/hello.txt out/"), TestEngine.env(Map.of()))) {
                 c.copyIn(tar, "/home/builder");
                 assertThat(c.run(line -> { })).isZero();
                 assertThat(c.copyOut("/home/builder/out", out)).hasSize(1);
