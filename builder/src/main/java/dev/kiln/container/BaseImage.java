@@ -57,14 +57,19 @@ public final class BaseImage {
             throw KilnException.environment("Cannot create a folder under " + workDir + ": " + e.getMessage());
         }
         try {
-            log.accept("debootstrap --variant=minbase " + suite + " from " + mirror.uri());
+            log.accept("Start: debootstrap --variant=minbase " + suite + " from " + mirror.uri());
+            long t0 = System.nanoTime();
             int rc = HostSystem.run(List.of("debootstrap", "--variant=minbase", suite, root.toString(), mirror.uri()), log);
             if (rc != 0) {
                 throw KilnException.environment("debootstrap " + suite + " from " + mirror.uri() + " failed (exit " + rc
                         + "): read the lines above, or " + root.resolve("debootstrap/debootstrap.log"));
             }
-            log.accept("importing " + root + " as " + REPOSITORY + ":" + suite);
-            return importTree(engine, root, suite);
+            log.accept("Finish: debootstrap (" + seconds(t0) + ")");
+            log.accept("Start: import " + root + " as " + REPOSITORY + ":" + suite);
+            long t1 = System.nanoTime();
+            String id = importTree(engine, root, suite);
+            log.accept("Finish: import " + id + " (" + seconds(t1) + ")");
+            return id;
         } finally {
             // The tree holds device nodes and root-owned files; rm handles them all.
             HostSystem.run(List.of("rm", "-rf", "--one-file-system", root.toString()), line -> { });
@@ -93,5 +98,9 @@ public final class BaseImage {
         }
         return find(engine, suite).orElseThrow(() -> new IllegalStateException(
                 "engine accepted the import but has no " + REPOSITORY + ":" + suite));
+    }
+
+    private static String seconds(long startNanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", (System.nanoTime() - startNanos) / 1e9);
     }
 }

@@ -3,7 +3,6 @@ package dev.kiln.container;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.WaitContainerResultCallback;
-import com.github.dockerjava.api.exception.DockerClientException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Frame;
@@ -104,17 +103,12 @@ public final class BuildContainer implements AutoCloseable {
                 .withFollowStream(true).withStdOut(true).withStdErr(true)
                 .exec(new LineCallback(logLine));
         try (WaitContainerResultCallback wait = client.waitContainerCmd(id).exec(new WaitContainerResultCallback())) {
-            int status;
-            try {
-                status = wait.awaitStatusCode(limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
-            } catch (DockerClientException e) {
-                if (!String.valueOf(e.getMessage()).contains("timeout")) {
-                    throw e;
-                }
+            if (!wait.awaitCompletion(limits.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 killQuietly();
                 throw KilnException.buildFailed("build timed out after " + human(limits.timeout())
                         + ": raise the build's timeout if it needs longer");
             }
+            int status = wait.awaitStatusCode();
             // The log stream ends when the container does; wait briefly so the last lines are not lost.
             lines.awaitCompletion(10, TimeUnit.SECONDS);
             lines.flush();

@@ -4,6 +4,7 @@ import dev.kiln.KilnException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -109,7 +110,11 @@ public final class ContainerArchive {
                 if (e.isSymbolicLink() || e.isLink()) {
                     throw refused(name, "it is a link to " + e.getLinkName());
                 }
-                if (!e.isDirectory() && !e.isFile()) {
+                // Decide by the type flag alone: commons-compress's isFile() also says true for fifos and devices.
+                byte type = e.getLinkFlag();
+                boolean directory = type == TarConstants.LF_DIR;
+                boolean regular = type == TarConstants.LF_NORMAL || type == TarConstants.LF_OLDNORM || type == TarConstants.LF_CONTIG;
+                if (!directory && !regular) {
                     throw refused(name, "it is not a regular file (device, fifo or other)");
                 }
                 String stripped = name.endsWith("/") ? name.substring(0, name.length() - 1) : name;
@@ -131,7 +136,7 @@ public final class ContainerArchive {
                 if (!target.startsWith(staging)) {
                     throw refused(name, "its path leaves the output folder");
                 }
-                if (e.isDirectory()) {
+                if (directory) {
                     Files.createDirectories(target);
                 } else {
                     Files.createDirectories(target.getParent());

@@ -51,7 +51,7 @@ class BuildContainerIT {
     void buildsNoarchRpmInsideAndCopiesItOut(@TempDir Path out) {
         PinnedImage image = TestEngine.rpmBuilder();
         List<String> log = new ArrayList<>();
-        try (BuildContainer c = BuildContainer.create(TestEngine.engine(), image.imageId(), LIMITS, RPMBUILD, Map.of())) {
+        try (BuildContainer c = BuildContainer.create(TestEngine.engine(), image.imageId(), LIMITS, RPMBUILD, TestEngine.env(Map.of()))) {
             c.copyIn(ContainerArchive.pack(Map.of("rpmbuild/SPECS/hello-kiln.spec", spec("BuildRequires: coreutils").getBytes(StandardCharsets.UTF_8))), "/home/builder");
             int rc = c.run(log::add);
             assertThat(rc).as(String.join("\n", log)).isZero();
@@ -66,7 +66,7 @@ class BuildContainerIT {
     void missingBuildRequiresFailsRpmbuildInside() {
         PinnedImage image = TestEngine.rpmBuilder();
         List<String> log = new ArrayList<>();
-        try (BuildContainer c = BuildContainer.create(TestEngine.engine(), image.imageId(), LIMITS, RPMBUILD, Map.of())) {
+        try (BuildContainer c = BuildContainer.create(TestEngine.engine(), image.imageId(), LIMITS, RPMBUILD, TestEngine.env(Map.of()))) {
             c.copyIn(ContainerArchive.pack(Map.of("rpmbuild/SPECS/hello-kiln.spec", spec("BuildRequires: gcc-c++").getBytes(StandardCharsets.UTF_8))), "/home/builder");
             assertThat(c.run(log::add)).isNotZero();
         }
@@ -78,7 +78,7 @@ class BuildContainerIT {
     void failingCommandLeavesNoContainer() {
         String id;
         try (BuildContainer c = BuildContainer.create(TestEngine.engine(), TestEngine.rpmBuilder().imageId(), LIMITS,
-                List.of("sh", "-c", "echo about to fail >&2; exit 7"), Map.of())) {
+                List.of("sh", "-c", "echo about to fail >&2; exit 7"), TestEngine.env(Map.of()))) {
             id = c.id();
             List<String> log = new ArrayList<>();
             assertThat(c.run(log::add)).isEqualTo(7);
@@ -92,7 +92,7 @@ class BuildContainerIT {
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> {
             try (BuildContainer c = BuildContainer.create(TestEngine.engine(), TestEngine.rpmBuilder().imageId(),
-                    new ContainerLimits(256L << 20, 64, Duration.ofSeconds(2)), List.of("sleep", "60"), Map.of())) {
+                    new ContainerLimits(256L << 20, 64, Duration.ofSeconds(2)), List.of("sleep", "60"), TestEngine.env(Map.of()))) {
                 c.run(line -> { });
             }
         }).isInstanceOf(KilnException.class)
@@ -107,7 +107,7 @@ class BuildContainerIT {
         String mirrorHost = AptMirror.forSuite("bookworm").hostName();
         List<String> log = new ArrayList<>();
         try (BuildContainer c = BuildContainer.create(TestEngine.engine(), TestEngine.rpmBuilder().imageId(), LIMITS,
-                List.of("sh", "-c", "ls /sys/class/net; getent hosts \"$MIRROR\"; echo getent=$?"), Map.of("MIRROR", mirrorHost))) {
+                List.of("sh", "-c", "ls /sys/class/net; getent hosts \"$MIRROR\"; echo getent=$?"), TestEngine.env(Map.of("MIRROR", mirrorHost)))) {
             assertThat(c.run(log::add)).isZero();
         }
         assertThat(log).containsExactly("lo", "getent=2");
@@ -117,7 +117,7 @@ class BuildContainerIT {
     void runsAsUid1000WithoutCapabilities() {
         List<String> log = new ArrayList<>();
         try (BuildContainer c = BuildContainer.create(TestEngine.engine(), TestEngine.rpmBuilder().imageId(), LIMITS,
-                List.of("sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"), Map.of())) {
+                List.of("sh", "-c", "id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"), TestEngine.env(Map.of()))) {
             assertThat(c.run(log::add)).isZero();
         }
         assertThat(log).startsWith("1000", "1000")
@@ -128,7 +128,7 @@ class BuildContainerIT {
     void copiedInFilesAreWritableByTheBuildUser() {
         List<String> log = new ArrayList<>();
         try (BuildContainer c = BuildContainer.create(TestEngine.engine(), TestEngine.rpmBuilder().imageId(), LIMITS,
-                List.of("sh", "-c", "stat -c '%u:%g' in/a.txt && echo more >> in/a.txt && touch in/new && cat in/a.txt"), Map.of())) {
+                List.of("sh", "-c", "stat -c '%u:%g' in/a.txt && echo more >> in/a.txt && touch in/new && cat in/a.txt"), TestEngine.env(Map.of()))) {
             c.copyIn(ContainerArchive.pack(Map.of("in/a.txt", "first\n".getBytes(StandardCharsets.UTF_8))), "/home/builder");
             assertThat(c.run(log::add)).as(String.join("\n", log)).isZero();
         }
@@ -138,7 +138,7 @@ class BuildContainerIT {
     @Test
     void refusesSymlinkInBuildOutputAndWritesNothing(@TempDir Path out) throws Exception {
         try (BuildContainer c = BuildContainer.create(TestEngine.engine(), TestEngine.rpmBuilder().imageId(), LIMITS,
-                List.of("sh", "-c", "mkdir out && echo fine > out/a-ok && ln -s /etc/shadow out/b-evil"), Map.of())) {
+                List.of("sh", "-c", "mkdir out && echo fine > out/a-ok && ln -s /etc/shadow out/b-evil"), TestEngine.env(Map.of()))) {
             assertThat(c.run(line -> { })).isZero();
             assertThatThrownBy(() -> c.copyOut("/home/builder/out", out))
                     .isInstanceOf(KilnException.class)

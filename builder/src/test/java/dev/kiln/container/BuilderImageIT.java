@@ -111,4 +111,25 @@ class BuilderImageIT {
                     assertThat(e.pinned()).isTrue();
                 });
     }
+
+    @Test
+    void resolveRebuildsAMissingImageAndAcceptsItByToolchain() throws Exception {
+        TestEngine.base();
+        Map<String, byte[]> ctx = Map.of("Dockerfile",
+                "ARG KILN_BASE\nFROM ${KILN_BASE}\nRUN echo tiny > /kiln-tiny\n".getBytes(StandardCharsets.UTF_8));
+        var lockFile = Files.createTempFile("kiln-tiny", ".lock");
+        PinnedImage pinned = BuilderImage.pin(TestEngine.engine(), "kiln-it-tiny", ctx, lockFile, s -> { });
+        assertThat(TestEngine.STATE.resolve("toolchain").resolve(pinned.imageId().replace(':', '-')))
+                .hasContent(pinned.toolchainDigest());
+        // As on a machine that never built it: the image is gone, only the committed lock remains.
+        TestEngine.engine().client().removeImageCmd(pinned.imageId()).withForce(true).exec();
+
+        List<String> said = new ArrayList<>();
+        PinnedImage resolved = BuilderImage.resolve(TestEngine.engine(), "kiln-it-tiny", ctx, Files.readString(lockFile), said::add);
+
+        assertThat(said).contains("builder image kiln-it-tiny missing: building it ...");
+        assertThat(resolved.imageId()).isNotEqualTo(pinned.imageId());
+        assertThat(resolved.toolchainDigest()).isEqualTo(pinned.toolchainDigest());
+        TestEngine.engine().client().removeImageCmd(resolved.imageId()).withForce(true).exec();
+    }
 }

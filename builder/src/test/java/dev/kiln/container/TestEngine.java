@@ -94,10 +94,33 @@ final class TestEngine {
         return rpmBuilderLock;
     }
 
-    /** Build containers the engine still has: must be none after every test. */
+    /**
+     * Marks the containers this test run creates. The engine is shared (other sessions build on it
+     * at the same time), so "no build container left" is checked for ours, not for everybody's.
+     */
+    static final String RUN_MARK = "KILN_TEST_RUN=" + java.util.UUID.randomUUID();
+
+    static Map<String, String> env(Map<String, String> env) {
+        Map<String, String> all = new java.util.HashMap<>(env);
+        String[] kv = RUN_MARK.split("=", 2);
+        all.put(kv[0], kv[1]);
+        return all;
+    }
+
+    /** Build containers of this run the engine still has: must be none after every test. */
     static List<String> leftoverBuildContainers() {
-        return engine().client().listContainersCmd().withShowAll(true)
+        var client = engine().client();
+        return client.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Map.of(BuildContainer.LABEL, "true")).exec().stream()
-                .map(c -> c.getId()).toList();
+                .map(c -> c.getId())
+                .filter(id -> {
+                    try {
+                        String[] env = client.inspectContainerCmd(id).exec().getConfig().getEnv();
+                        return env != null && List.of(env).contains(RUN_MARK);
+                    } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
+                        return false;
+                    }
+                })
+                .toList();
     }
 }
