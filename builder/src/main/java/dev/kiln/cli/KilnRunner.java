@@ -2,7 +2,6 @@ package dev.kiln.cli;
 
 import dev.kiln.KilnException;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
@@ -23,11 +22,13 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
 
     private final ObjectProvider<CommandRegistry> registry;
     private final ObjectProvider<ShellRunner> shell;
+    private final ObjectProvider<HelpCommand> help;
     private int exitCode;
 
-    public KilnRunner(ObjectProvider<CommandRegistry> registry, ObjectProvider<ShellRunner> shell) {
+    KilnRunner(ObjectProvider<CommandRegistry> registry, ObjectProvider<ShellRunner> shell, ObjectProvider<HelpCommand> help) {
         this.registry = registry;
         this.shell = shell;
+        this.help = help;
     }
 
     @Override
@@ -40,7 +41,7 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
                 return;
             }
             out.error("no command given and no terminal to open the shell on");
-            out.result(overview());
+            out.result(help.getObject().overview());
             exitCode = KilnException.BAD_INPUT;
             return;
         }
@@ -49,9 +50,8 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
             out.result("kiln " + version());
             return;
         }
-        if (first.equals("--help") || first.equals("-h") || first.equals("help")) {
-            helpFor(args.subList(1, args.size()), out);
-            return;
+        if (first.equals("--help") || first.equals("-h")) {
+            args = java.util.stream.Stream.concat(java.util.stream.Stream.of("help"), args.stream().skip(1)).toList();
         }
         exitCode = execute(args, out);
     }
@@ -79,32 +79,6 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
             }
             return KilnException.BUILD_FAILED;
         }
-    }
-
-    private void helpFor(List<String> topic, Output out) {
-        if (topic.isEmpty()) {
-            out.result(overview());
-            return;
-        }
-        StrictCommandParser.Resolved resolved = StrictCommandParser.resolve(registry.getObject(), topic);
-        if (resolved == null || !(resolved.command() instanceof KilnCommand command)) {
-            out.error("unknown command '" + String.join(" ", topic) + "'");
-            exitCode = KilnException.BAD_INPUT;
-            return;
-        }
-        out.result(command.usage());
-    }
-
-    private String overview() {
-        StringBuilder sb = new StringBuilder("Kiln " + version()
-                + ": builds RPMs from Git in pinned containers, signs them and publishes them.\n\n"
-                + "Usage: kiln <command> [options]   (no command on a terminal opens the interactive shell)\n\nCommands:\n");
-        registry.getObject().getCommands().stream()
-                .filter(KilnCommand.class::isInstance)
-                .sorted(Comparator.comparing(c -> c.getName()))
-                .forEach(c -> sb.append(String.format("  %-16s %s%n", c.getName(), c.getDescription())));
-        sb.append("\nRun `kiln <command> --help` for its options.");
-        return sb.toString();
     }
 
     static String version() {

@@ -133,6 +133,19 @@ class BadInputIT {
     }
 
     @Test
+    void buildRequiresTheImageDoesNotProvideIsRefusedBeforeAnyContainer() {
+        String spec = project.read("specs/hello/hello.spec");
+        try {
+            project.write("specs/hello/hello.spec", spec.replace("BuildRequires:  patch", "BuildRequires:  patch\nBuildRequires:  gcc >= 12"));
+            KilnProject.Result r = expect(2, project.run("build", "hello"), "specs/hello/hello.spec:16: BuildRequires [gcc >= 12]",
+                    "not provided by builder image rpm-builder (sha256:");
+            assertThat(r.stderr()).doesNotContain("Start: rpmbuild");
+        } finally {
+            restore("specs/hello/hello.spec", spec);
+        }
+    }
+
+    @Test
     void sourceChecksumMismatchShowsBothChecksums() throws IOException {
         Path upstream = Files.writeString(tmp.resolve("fetched-1.0.tar.gz"), "not what was recorded");
         String expected = "ab".repeat(64);
