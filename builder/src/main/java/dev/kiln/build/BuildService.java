@@ -27,6 +27,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 
 /**
  * The build pipeline, one package at a time: read the definitions from Git, obtain and verify
@@ -34,6 +37,8 @@ import java.util.Map;
  * container, sign the outputs on the host, and publish them all at once when every package built.
  */
 public final class BuildService {
+
+    private static final Executor VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
 
     private final KilnConfig config;
     private final BuildListener listener;
@@ -57,8 +62,17 @@ public final class BuildService {
             if (request.publish()) {
                 new DirectoryRepository(config.repository()).checkWritable();
             }
-            SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
-            try (DockerEngine engine = DockerEngine.connect(listener::notice)) {
+            // The engine answers while the key is read: both are needed, neither needs the other.
+            CompletableFuture<DockerEngine> connecting = CompletableFuture.supplyAsync(
+                    () -> DockerEngine.connect(config.state(), listener::notice), VIRTUAL);
+            SigningKey key;
+            try {
+                key = Keys.loadOrCreate(config.signing(), config.state(), listener);
+            } catch (RuntimeException e) {
+                connecting.thenAccept(DockerEngine::close);
+                throw e;
+            }
+            try (DockerEngine engine = join(connecting)) {
                 List<BuildResult> results = new ArrayList<>();
                 List<Path> toPublish = new ArrayList<>();
                 for (PackageInputs in : inputs) {
@@ -114,12 +128,17 @@ public final class BuildService {
 
             logged.stage("Start: sign with key " + key.keyId());
             RpmSigner signer = new RpmSigner(key);
+            List<CompletableFuture<RpmFile>> signing = outputs.stream()
+                    .map(rpm -> CompletableFuture.supplyAsync(() -> {
+                        signer.sign(rpm);
+                        return RpmFile.read(rpm);
+                    }, VIRTUAL)).toList();
             List<Path> binaries = new ArrayList<>();
             Path sourceRpm = null;
             String nevra = null;
-            for (Path rpm : outputs) {
-                signer.sign(rpm);
-                RpmFile info = RpmFile.read(rpm);
+            for (CompletableFuture<RpmFile> signed : signing) {
+                RpmFile info = join(signed);
+                Path rpm = info.path();
                 if (info.source()) {
                     sourceRpm = rpm;
                 } else {
@@ -169,6 +188,18 @@ public final class BuildService {
                 throw RpmbuildFailure.explain(in, record.log(), exit);
             }
             return container.copyOut(RpmbuildInput.HOME + "/out", outDir);
+        }
+    }
+
+    /** Waits for {@code future}, rethrowing what it failed with as it was thrown. */
+    private static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
         }
     }
 
