@@ -141,6 +141,125 @@ public final class DefinitionRepository implements AutoCloseable {
         }
     }
 
+    /** Refuses to go on when any of {@code paths} has uncommitted changes (naming the first). */
+    public void requireClean(List<String> paths) {
+        if (repository == null) {
+            throw KilnException.badInput(root + " is not a Git repository: run git init and commit the definitions first");
+        }
+        try (Git git = new Git(repository)) {
+            StatusCommand status = git.status();
+            paths.forEach(status::addPath);
+            org.eclipse.jgit.api.Status result = status.call();
+            java.util.Set<String> dirty = new java.util.TreeSet<>(result.getUncommittedChanges());
+            dirty.addAll(result.getUntracked());
+            if (!dirty.isEmpty()) {
+                throw KilnException.badInput(dirty.iterator().next() + " has uncommitted changes: commit or stash "
+                        + String.join(" and ", paths) + " first");
+            }
+        } catch (GitAPIException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The author for commits Kiln makes: user.name and user.email from the Git configuration. */
+    public org.eclipse.jgit.lib.PersonIdent author() {
+        org.eclipse.jgit.lib.UserConfig user = repository.getConfig().get(org.eclipse.jgit.lib.UserConfig.KEY);
+        if (user.isAuthorNameImplicit() || user.isAuthorEmailImplicit()) {
+            throw KilnException.badInput("no Git author configured: run git config user.name 'Your Name' and "
+                    + "git config user.email you@example.com");
+        }
+        return new org.eclipse.jgit.lib.PersonIdent(user.getAuthorName(), user.getAuthorEmail());
+    }
+
+    public boolean branchExists(String branch) {
+        try {
+            return repository.exactRef(Constants.R_HEADS + branch) != null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The branch HEAD is on, or null when HEAD is detached. */
+    public String currentBranch() {
+        try {
+            String full = repository.getFullBranch();
+            return full != null && full.startsWith(Constants.R_HEADS) ? full.substring(Constants.R_HEADS.length()) : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Creates {@code branch} at HEAD, switches to it, writes and deletes the given files (paths
+     * relative to the root) and commits exactly those paths. Other changes in the working tree
+     * are carried over untouched and uncommitted, as with {@code git switch -c}. If anything
+     * fails, the files, the branch and HEAD are put back as they were.
+     *
+     * @return the new commit id
+     */
+    public String commitOnNewBranch(String branch, Map<String, byte[]> writes, List<String> deletes, String message,
+            org.eclipse.jgit.lib.PersonIdent author) {
+        String previous = currentBranch();
+        Map<String, byte[]> originals = new TreeMap<>();
+        try (Git git = new Git(repository)) {
+            for (String path : concat(writes.keySet(), deletes)) {
+                Path file = root.resolve(path);
+                if (Files.exists(file)) {
+                    originals.put(path, Files.readAllBytes(file));
+                }
+            }
+            git.checkout().setCreateBranch(true).setName(branch).call();
+            try {
+                for (Map.Entry<String, byte[]> e : writes.entrySet()) {
+                    Path file = root.resolve(e.getKey());
+                    Files.createDirectories(file.getParent());
+                    Files.write(file, e.getValue());
+                    git.add().addFilepattern(e.getKey()).call();
+                }
+                for (String path : deletes) {
+                    git.rm().addFilepattern(path).call();
+                }
+                var commit = git.commit().setMessage(message).setAuthor(author).setCommitter(author).setSign(false);
+                concat(writes.keySet(), deletes).forEach(commit::setOnly);
+                return commit.call().name();
+            } catch (GitAPIException | IOException | RuntimeException e) {
+                restore(git, previous, branch, originals, concat(writes.keySet(), deletes));
+                throw e;
+            }
+        } catch (GitAPIException e) {
+            throw KilnException.badInput("cannot commit on branch " + branch + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void restore(Git git, String previous, String branch, Map<String, byte[]> originals, List<String> paths) {
+        try {
+            git.reset().setMode(org.eclipse.jgit.api.ResetCommand.ResetType.MIXED).call();
+            for (String path : paths) {
+                Path file = root.resolve(path);
+                if (originals.containsKey(path)) {
+                    Files.createDirectories(file.getParent());
+                    Files.write(file, originals.get(path));
+                } else {
+                    Files.deleteIfExists(file);
+                }
+            }
+            if (previous != null) {
+                git.checkout().setName(previous).call();
+            }
+            git.branchDelete().setBranchNames(branch).setForce(true).call();
+        } catch (GitAPIException | IOException e) {
+            throw new IllegalStateException("could not undo the failed commit on " + branch + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> concat(java.util.Collection<String> a, List<String> b) {
+        List<String> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     public Path root() {
         return root;
     }

@@ -1,0 +1,80 @@
+package dev.kiln.git;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DefinitionRepositoryTest {
+
+    @TempDir
+    Path root;
+
+    private final PersonIdent author = new PersonIdent("Pat Packager", "pat@example.com");
+
+    @BeforeEach
+    void repository() throws Exception {
+        Files.createDirectories(root.resolve("specs/p"));
+        Files.createDirectories(root.resolve("patches/p"));
+        Files.writeString(root.resolve("specs/p/p.spec"), "Version: 1\n");
+        Files.writeString(root.resolve("patches/p/a.patch"), "a\n");
+        Files.writeString(root.resolve("README"), "readme\n");
+        try (Git git = Git.init().setDirectory(root.toFile()).setInitialBranch("main").call()) {
+            git.add().addFilepattern(".").call();
+            git.commit().setMessage("init").setAuthor(author).setCommitter(author).setSign(false).call();
+        }
+    }
+
+    @Test
+    void readsCommittedContentAtARevisionNotTheWorkingTree() throws Exception {
+        Files.writeString(root.resolve("specs/p/p.spec"), "Version: 2\n");
+        try (DefinitionRepository repo = DefinitionRepository.open(root)) {
+            var head = repo.snapshot("HEAD", List.of("specs/p"));
+            assertThat(new String(repo.files(head, "specs/p").get("p.spec"), StandardCharsets.UTF_8)).isEqualTo("Version: 1\n");
+            var work = repo.snapshot(null, List.of("specs/p"));
+            assertThat(work.dirty()).isTrue();
+            assertThat(new String(repo.files(work, "specs/p").get("p.spec"), StandardCharsets.UTF_8)).isEqualTo("Version: 2\n");
+            assertThat(repo.snapshot(null, List.of("patches/p")).dirty()).as("only the named paths count").isFalse();
+        }
+    }
+
+    @Test
+    void refusesUncommittedChangesInThePackage() throws Exception {
+        Files.writeString(root.resolve("patches/p/new.patch"), "new\n");
+        try (DefinitionRepository repo = DefinitionRepository.open(root)) {
+            assertThatThrownBy(() -> repo.requireClean(List.of("specs/p", "patches/p")))
+                    .hasMessageStartingWith("patches/p/new.patch has uncommitted changes");
+            repo.requireClean(List.of("specs/p"));
+        }
+    }
+
+    @Test
+    void commitsOnANewBranchLeavingTheOldBranchAndUnrelatedFilesAlone() throws Exception {
+        Files.writeString(root.resolve("README"), "edited, not committed\n");
+        try (DefinitionRepository repo = DefinitionRepository.open(root); Git git = Git.open(root.toFile())) {
+            String mainBefore = git.getRepository().resolve("main").name();
+            String commit = repo.commitOnNewBranch("bump/p-2", Map.of("specs/p/p.spec", "Version: 2\n".getBytes()),
+                    List.of("patches/p/a.patch"), "p: bump to 2", author);
+            assertThat(git.getRepository().resolve("main").name()).isEqualTo(mainBefore);
+            assertThat(repo.currentBranch()).isEqualTo("bump/p-2");
+            assertThat(git.getRepository().resolve("bump/p-2").name()).isEqualTo(commit);
+            assertThat(root.resolve("patches/p/a.patch")).doesNotExist();
+            assertThat(root.resolve("README")).hasContent("edited, not committed");
+            var status = git.status().call();
+            assertThat(status.getModified()).containsExactly("README");
+            var log = git.log().setMaxCount(1).call().iterator().next();
+            assertThat(log.getAuthorIdent().getName()).isEqualTo("Pat Packager");
+            assertThat(log.getFullMessage()).isEqualTo("p: bump to 2");
+            assertThat(repo.branchExists("bump/p-2")).isTrue();
+        }
+    }
+}
