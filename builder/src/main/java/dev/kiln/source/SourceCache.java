@@ -67,6 +67,35 @@ public final class SourceCache {
         }
     }
 
+    /**
+     * Fetches a source whose checksum is not known yet (a version bump), stores it under its
+     * SHA-512 and returns the entry to record in the {@code sources} file.
+     */
+    public SourcesFile.Entry add(String fileName, String location, Consumer<String> progress) {
+        try {
+            Path dir = root.resolve("sha512");
+            Files.createDirectories(dir);
+            Path partial = Files.createTempFile(dir, fileName, ".part");
+            try {
+                progress.accept("fetching " + location);
+                String sha;
+                try (InputStream in = fetcher.open(location); OutputStream out = Files.newOutputStream(partial)) {
+                    sha = copyWithSha512(in, out);
+                }
+                Path cached = pathOf(sha);
+                if (!Files.exists(cached)) {
+                    Files.move(partial, cached, StandardCopyOption.ATOMIC_MOVE);
+                }
+                return new SourcesFile.Entry(fileName, sha, 0);
+            } finally {
+                Files.deleteIfExists(partial);
+            }
+        } catch (IOException e) {
+            throw KilnException.badInput("cannot fetch " + location + " for " + fileName + ": " + e.getMessage()
+                    + "; check the Source URL for the new version, or use --no-fetch and add the file's checksum by hand");
+        }
+    }
+
     /** SHA-512 of a file, lower-case hex. */
     public static String sha512(Path file) {
         try (InputStream in = Files.newInputStream(file)) {

@@ -41,6 +41,22 @@ public record SourcesFile(String path, List<Entry> entries) {
         return new SourcesFile(path, List.of());
     }
 
+    /** The file's text with {@code remove} dropped and {@code add} appended, other lines kept as they were. */
+    public static String rewrite(String text, java.util.Set<String> remove, List<Entry> add) {
+        StringBuilder out = new StringBuilder();
+        for (String line : text.split("\r?\n")) {
+            Matcher m = LINE.matcher(line.strip());
+            if (line.isEmpty() || (m.matches() && remove.contains(m.group(1)))) {
+                continue;
+            }
+            out.append(line).append('\n');
+        }
+        for (Entry e : add) {
+            out.append("SHA512 (").append(e.fileName()).append(") = ").append(e.sha512()).append('\n');
+        }
+        return out.toString();
+    }
+
     public Optional<Entry> find(String fileName) {
         return entries.stream().filter(e -> e.fileName().equals(fileName)).findFirst();
     }

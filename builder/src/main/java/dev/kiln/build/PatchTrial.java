@@ -1,0 +1,117 @@
+package dev.kiln.build;
+
+import dev.kiln.KilnException;
+import dev.kiln.container.BuildContainer;
+import dev.kiln.container.ContainerArchive;
+import dev.kiln.container.ContainerLimits;
+import dev.kiln.container.DockerEngine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Tries a package's patches, in order, against a new upstream source, inside the builder
+ * container (no network, no root): a patch that applies is kept (and applied, so later patches
+ * see it), one that only applies in reverse is already upstream, and one that does neither is
+ * reported with its failing hunks.
+ */
+final class PatchTrial {
+
+    /** What happened to one patch. */
+    enum Verdict { APPLIES, MERGED_UPSTREAM, FAILS }
+
+    /** One patch's verdict, with patch's own output (the failing hunks) when it fails. */
+    record Outcome(String patch, Verdict verdict, String detail) {
+    }
+
+    /** A patch to try and the -p level the spec applies it with. */
+    record Candidate(String fileName, byte[] content, int strip) {
+    }
+
+    private static final String HOME = RpmbuildInput.HOME;
+
+    private static final String SCRIPT = """
+            set -u
+            cd "$HOME/src"
+            tar -xf "$HOME/SOURCES/$KILN_SOURCE" || { echo "kiln-trial cannot-unpack $KILN_SOURCE"; exit 0; }
+            if [ "$(ls -A | wc -l)" = 1 ] && [ -d "$(ls -A)" ]; then cd "$(ls -A)"; fi
+            for entry in $KILN_PATCHES; do
+              strip=${entry%%:*}; p=${entry#*:}
+              if patch -p"$strip" --dry-run -f -s --fuzz=0 < "$HOME/SOURCES/$p" >/dev/null 2>&1; then
+                patch -p"$strip" -f -s --fuzz=0 --no-backup-if-mismatch < "$HOME/SOURCES/$p" >/dev/null 2>&1
+                echo "kiln-trial applies $p"
+              elif patch -p"$strip" -R --dry-run -f -s --fuzz=0 < "$HOME/SOURCES/$p" >/dev/null 2>&1; then
+                echo "kiln-trial merged $p"
+              else
+                echo "kiln-trial fails $p"
+                patch -p"$strip" --dry-run -f --fuzz=0 < "$HOME/SOURCES/$p" 2>&1 | grep -E 'FAILED|can.t find file|No file to patch' | sed 's/^/kiln-detail /'
+                patch -p"$strip" -f --fuzz=0 --no-backup-if-mismatch -r "$HOME/rejected" < "$HOME/SOURCES/$p" >/dev/null 2>&1
+                [ -f "$HOME/rejected" ] && sed 's/^/kiln-detail /' "$HOME/rejected"
+                exit 0
+              fi
+            done
+            """;
+
+    private PatchTrial() {
+    }
+
+    static List<Outcome> run(DockerEngine engine, String imageId, ContainerLimits limits, Path source, String sourceName,
+            List<Candidate> patches, BuildListener listener) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("trial.sh", SCRIPT.getBytes(StandardCharsets.UTF_8));
+        files.put("src/.keep", new byte[0]);
+        try {
+            files.put("SOURCES/" + sourceName, Files.readAllBytes(source));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        StringBuilder list = new StringBuilder();
+        for (Candidate c : patches) {
+            files.put("SOURCES/" + c.fileName(), c.content());
+            list.append(list.isEmpty() ? "" : " ").append(c.strip()).append(':').append(c.fileName());
+        }
+        Map<String, String> env = Map.of("HOME", HOME, "KILN_SOURCE", sourceName, "KILN_PATCHES", list.toString());
+        List<String> lines = new ArrayList<>();
+        try (BuildContainer container = BuildContainer.create(engine, imageId, limits, List.of("sh", HOME + "/trial.sh"), env)) {
+            container.copyIn(ContainerArchive.pack(files), HOME);
+            int exit = container.run(lines::add);
+            if (exit != 0) {
+                throw KilnException.buildFailed("trying the patches against " + sourceName + " failed (exit " + exit + "): "
+                        + String.join(" / ", lines));
+            }
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        StringBuilder detail = new StringBuilder();
+        for (String line : lines) {
+            if (line.startsWith("kiln-detail ")) {
+                detail.append(line.substring("kiln-detail ".length())).append('\n');
+            } else if (line.startsWith("kiln-trial cannot-unpack")) {
+                throw KilnException.badInput("cannot unpack " + sourceName + " to try the patches: only tar archives are supported");
+            } else if (line.startsWith("kiln-trial ")) {
+                String[] parts = line.split(" ", 3);
+                Verdict verdict = switch (parts[1]) {
+                    case "applies" -> Verdict.APPLIES;
+                    case "merged" -> Verdict.MERGED_UPSTREAM;
+                    default -> Verdict.FAILS;
+                };
+                outcomes.add(new Outcome(parts[2], verdict, ""));
+            }
+        }
+        if (!outcomes.isEmpty() && outcomes.getLast().verdict() == Verdict.FAILS) {
+            Outcome last = outcomes.removeLast();
+            outcomes.add(new Outcome(last.patch(), Verdict.FAILS, detail.toString()));
+        }
+        outcomes.forEach(o -> listener.notice(o.patch() + ": " + switch (o.verdict()) {
+            case APPLIES -> "applies to the new source";
+            case MERGED_UPSTREAM -> "already upstream (applies in reverse)";
+            case FAILS -> "does not apply";
+        }));
+        return outcomes;
+    }
+}
