@@ -53,6 +53,10 @@ public final class KilnProject {
             Files.copy(SOURCE_ROOT.resolve("kiln.yaml"), dir.resolve("kiln.yaml"));
             Files.writeString(dir.resolve(".gitignore"), "/.kiln/\n");
             try (Git git = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
+                var config = git.getRepository().getConfig();
+                config.setString("user", null, "name", "Pat Packager");
+                config.setString("user", null, "email", "pat@example.com");
+                config.save();
                 p.commitAll(git, "definitions");
                 // Pin the builder for this machine, so the tests do not depend on when the committed lock was made.
                 Result pin = p.run("image", "build", "rpm-builder");
@@ -129,6 +133,28 @@ public final class KilnProject {
     public String read(String path) {
         try {
             return Files.readString(root.resolve(path));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The branch HEAD is on. */
+    public String branch() {
+        try (Git git = Git.open(root.toFile())) {
+            return git.getRepository().getBranch();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every ref and the commit it points to, to prove that a refused command changed nothing in Git. */
+    public String refs() {
+        try (Git git = Git.open(root.toFile())) {
+            StringBuilder sb = new StringBuilder("HEAD -> " + git.getRepository().getFullBranch() + "\n");
+            for (var ref : git.getRepository().getRefDatabase().getRefs()) {
+                sb.append(ref.getName()).append(' ').append(ref.getObjectId().name()).append('\n');
+            }
+            return sb.toString();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -124,18 +124,34 @@ final class BuildRecord implements AutoCloseable {
         return folder.resolve("build.log");
     }
 
-    /** Records that the build's RPMs were published, after the publish succeeded. */
-    static void markPublished(Path folder, Path repository) {
+    /** Records the release guard's report and whether a person accepted a blocking one. */
+    static void guard(Path folder, dev.kiln.guard.GuardReport report, boolean accepted) {
+        Map<String, Object> guard = new LinkedHashMap<>();
+        guard.put("blocked", report.blocks());
+        guard.put("accepted", accepted);
+        guard.put("headline", report.headline());
+        guard.put("report", report.render());
+        update(folder, r -> r.put("guard", guard));
+    }
+
+    private static void update(Path folder, java.util.function.Consumer<Map<String, Object>> change) {
         Path file = folder.resolve("record.json");
         try {
             @SuppressWarnings("unchecked")
             Map<String, Object> r = JSON.readValue(file.toFile(), LinkedHashMap.class);
-            r.put("status", "published");
-            r.put("repository", repository.toString());
+            change.accept(r);
             JSON.writeValue(file.toFile(), r);
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot update " + file, e);
         }
+    }
+
+    /** Records that the build's RPMs were published, after the publish succeeded. */
+    static void markPublished(Path folder, Path repository) {
+        update(folder, r -> {
+            r.put("status", "published");
+            r.put("repository", repository.toString());
+        });
     }
 
     @Override

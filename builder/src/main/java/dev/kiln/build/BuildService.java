@@ -84,8 +84,12 @@ public final class BuildService {
                 if (!request.publish()) {
                     return results;
                 }
+                DirectoryRepository repository = new DirectoryRepository(config.repository());
+                for (BuildResult r : results) {
+                    GuardStage.check(repository, r, request.acceptChanges(), listener);
+                }
                 listener.stage("Start: publish to " + config.repository());
-                new DirectoryRepository(config.repository()).publish(toPublish, key);
+                repository.publish(toPublish, key);
                 List<BuildResult> published = new ArrayList<>();
                 for (BuildResult r : results) {
                     BuildRecord.markPublished(r.record(), config.repository());

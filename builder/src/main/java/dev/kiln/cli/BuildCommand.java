@@ -21,6 +21,7 @@ class BuildCommand extends KilnCommand {
                 "<package>...", 1, Integer.MAX_VALUE, List.of(
                         Opt.value("rev", "REF", "build the committed content of this revision instead of the working tree"),
                         Opt.flag("no-publish", "build and sign, but do not publish to the repository"),
+                        Opt.flag("accept-changes", "publish even when the release guard finds moved or removed paths (recorded)"),
                         Opt.flag("json", "print one JSON document with the results to stdout")));
     }
 
@@ -29,24 +30,9 @@ class BuildCommand extends KilnCommand {
         KilnConfig config = config(invocation);
         boolean json = invocation.flag("json");
         long started = System.nanoTime();
-        BuildListener listener = new BuildListener() {
-            @Override
-            public void stage(String name) {
-                out.progress(name);
-            }
-
-            @Override
-            public void notice(String message) {
-                out.progress(message);
-            }
-
-            @Override
-            public void log(String line) {
-                out.log(line);
-            }
-        };
+        BuildListener listener = Progress.to(out);
         BuildRequest request = new BuildRequest(invocation.arguments(), invocation.value("rev").orElse(null),
-                !invocation.flag("no-publish"));
+                !invocation.flag("no-publish"), invocation.flag("accept-changes"));
         List<BuildResult> results = new BuildService(config, listener).build(request);
         long millis = (System.nanoTime() - started) / 1_000_000;
         if (json) {
@@ -59,7 +45,7 @@ class BuildCommand extends KilnCommand {
         return 0;
     }
 
-    private static void describe(KilnConfig config, BuildResult r, Output out) {
+    static void describe(KilnConfig config, BuildResult r, Output out) {
         Path root = config.root();
         out.result("Built " + r.nevra() + " in " + String.format("%.1f s", r.duration().toMillis() / 1000.0)
                 + " (commit " + (r.commit() == null ? "none" : r.commit().substring(0, 12)) + (r.dirty() ? ", dirty" : "") + ")");
@@ -78,7 +64,7 @@ class BuildCommand extends KilnCommand {
         }
     }
 
-    private static Map<String, Object> document(KilnConfig config, List<BuildResult> results, long millis) {
+    static Map<String, Object> document(KilnConfig config, List<BuildResult> results, long millis) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("ok", true);
         doc.put("durationMillis", millis);

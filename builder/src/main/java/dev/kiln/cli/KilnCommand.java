@@ -67,7 +67,7 @@ public abstract class KilnCommand implements Command {
 
     /** Strict parse of the tokens after the command name. */
     public Invocation parse(List<String> tokens) {
-        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, List<String>> values = new LinkedHashMap<>();
         List<String> positionals = new ArrayList<>();
         boolean onlyPositionals = false;
         for (int i = 0; i < tokens.size(); i++) {
@@ -101,7 +101,7 @@ public abstract class KilnCommand implements Command {
                 if (inline != null && !inline.equals("true") && !inline.equals("false")) {
                     throw usageError("--" + key + " is a flag and takes no value");
                 }
-                values.put(key, inline == null ? "true" : inline);
+                values.computeIfAbsent(key, k -> new ArrayList<>()).add(inline == null ? "true" : inline);
                 continue;
             }
             if (inline == null) {
@@ -110,7 +110,7 @@ public abstract class KilnCommand implements Command {
                 }
                 inline = tokens.get(++i);
             }
-            values.put(key, inline);
+            values.computeIfAbsent(key, k -> new ArrayList<>()).add(inline);
         }
         if (!values.containsKey("help")) {
             if (positionals.size() < minArguments) {
@@ -149,9 +149,9 @@ public abstract class KilnCommand implements Command {
     /** Settings given as options, to lay over kiln.yaml and the environment. */
     protected static Map<String, String> settingOverrides(Invocation invocation) {
         Map<String, String> overrides = new LinkedHashMap<>();
-        invocation.options().forEach((key, value) -> {
+        invocation.options().forEach((key, values) -> {
             if (ConfigLoader.settingNames().contains(key)) {
-                overrides.put(key, value);
+                overrides.put(key, values.getLast());
             }
         });
         return overrides;

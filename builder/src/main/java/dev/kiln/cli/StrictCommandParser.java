@@ -38,7 +38,8 @@ public final class StrictCommandParser implements CommandParser {
         for (int i = 1; i < words.length; i++) {
             builder.addSubCommand(words[i]);
         }
-        invocation.options().forEach((k, v) -> builder.addOption(CommandOption.with().longName(k).value(v).build()));
+        invocation.options().forEach((k, values) -> values.forEach(
+                v -> builder.addOption(CommandOption.with().longName(k).value(v).build())));
         for (int i = 0; i < invocation.arguments().size(); i++) {
             builder.addArgument(new CommandArgument(i, invocation.arguments().get(i)));
         }

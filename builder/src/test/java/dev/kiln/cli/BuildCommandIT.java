@@ -96,7 +96,7 @@ class BuildCommandIT {
     private void installWithDnf() throws Exception {
         // dnf resolves hello's auto-generated Requires: /bin/sh; a target host has that from its base
         // repository, so the test serves a minimal one beside Kiln's.
-        Path base = baseRepository();
+        Path base = MavenBumpIT.baseRepository(project);
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -126,36 +126,6 @@ class BuildCommandIT {
             serve.destroy();
             serve.waitFor(10, TimeUnit.SECONDS);
         }
-    }
-
-    /** A signed repository with one package that provides /bin/sh, as a host's base OS repository does. */
-    private Path baseRepository() throws IOException {
-        Path top = Files.createDirectories(tmp.resolve("base-build"));
-        Path spec = top.resolve("base.spec");
-        Files.writeString(spec, """
-                Name: kiln-test-base
-                Version: 1
-                Release: 1
-                Summary: Stands in for the target host's base system in tests
-                License: MIT
-                BuildArch: noarch
-                Provides: /bin/sh
-                %description
-                Provides what a base system provides.
-                %files
-                """);
-        TestRpms.Run build = TestRpms.run(List.of("rpmbuild", "-bb", "--define", "_topdir " + top,
-                "--define", "_dbpath " + top.resolve("db"), spec.toString()));
-        assertThat(build.exitCode()).as(build.output()).isZero();
-        Path rpm;
-        try (var files = Files.walk(top.resolve("RPMS"))) {
-            rpm = files.filter(p -> p.toString().endsWith(".rpm")).findFirst().orElseThrow();
-        }
-        var key = dev.kiln.rpm.SigningKey.load(project.root().resolve(".kiln/keys/signing-key.asc"), new char[0]);
-        new dev.kiln.rpm.RpmSigner(key).sign(rpm);
-        Path repo = tmp.resolve("base-repo");
-        new dev.kiln.repo.DirectoryRepository(repo).publish(List.of(rpm), key);
-        return repo;
     }
 
     @Test

@@ -1,0 +1,66 @@
+package dev.kiln.cli;
+
+import dev.kiln.build.BuildListener;
+import dev.kiln.build.BumpRequest;
+import dev.kiln.build.BumpResult;
+import dev.kiln.build.BumpService;
+import dev.kiln.build.BuildResult;
+import dev.kiln.config.KilnConfig;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.stereotype.Component;
+
+/** {@code kiln bump <pkg> --to <version>}: new upstream version, patch removal, branch, build, guard. */
+@Component
+class BumpCommand extends KilnCommand {
+
+    BumpCommand() {
+        super("bump", "Move a package to a new upstream version on a new branch, dropping patches, then build and guard it",
+                "<package>", 1, 1, List.of(
+                        Opt.value("to", "VERSION", "the new upstream version (required)"),
+                        Opt.value("drop-patch", "FILE", "drop this patch (repeatable)"),
+                        Opt.flag("auto-drop", "drop the patches the new source already contains"),
+                        Opt.flag("no-fetch", "do not fetch the new source (offline edit); says what to add"),
+                        Opt.flag("no-build", "stop after the commit"),
+                        Opt.flag("accept-changes", "publish even when the release guard blocks (recorded in the changelog)"),
+                        Opt.flag("json", "print one JSON document with the results to stdout")));
+    }
+
+    @Override
+    protected int run(Invocation invocation, Output out) {
+        String to = invocation.value("to").orElseThrow(
+                () -> dev.kiln.KilnException.badInput("bump: --to VERSION is required (see ./kiln bump --help)"));
+        KilnConfig config = config(invocation);
+        BuildListener listener = Progress.to(out);
+        BumpRequest request = new BumpRequest(invocation.arguments().get(0), to, invocation.values("drop-patch"),
+                invocation.flag("auto-drop"), !invocation.flag("no-fetch"), !invocation.flag("no-build"),
+                invocation.flag("accept-changes"));
+        BumpResult r = new BumpService(config, listener).bump(request);
+        if (invocation.flag("json")) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("ok", true);
+            doc.put("package", r.packageName());
+            doc.put("from", r.fromVersion());
+            doc.put("to", r.toVersion());
+            doc.put("release", r.release());
+            doc.put("dropped", r.dropped().stream().map(d -> Map.of("patch", d.fileName(), "reason", d.reason())).toList());
+            doc.put("kept", r.keptPatches());
+            doc.put("branch", r.branch());
+            doc.put("commit", r.commit());
+            doc.put("todo", r.todo());
+            doc.put("build", r.builds().isEmpty() ? null : BuildCommand.document(config, r.builds(), 0).get("builds"));
+            out.json(doc);
+            return 0;
+        }
+        out.result("Bumped " + r.packageName() + " " + r.fromVersion() + " -> " + r.toVersion() + "-" + r.release()
+                + " on branch " + r.branch() + " (commit " + r.commit().substring(0, 12) + ")");
+        r.dropped().forEach(d -> out.result("  dropped " + d.fileName() + " (" + d.reason() + ")"));
+        r.keptPatches().forEach(p -> out.result("  kept    " + p));
+        r.todo().forEach(t -> out.result("  to do:  " + t));
+        for (BuildResult b : r.builds()) {
+            BuildCommand.describe(config, b, out);
+        }
+        return 0;
+    }
+}
