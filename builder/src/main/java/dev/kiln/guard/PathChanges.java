@@ -1,6 +1,7 @@
 package dev.kiln.guard;
 
 import dev.kiln.rpm.RpmFile;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -8,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -118,25 +120,36 @@ public record PathChanges(List<PathMove> moved, List<FolderMove> folderMoves, Li
                 moves.add(new PathMove(froms.getFirst(), tos.getFirst()));
                 return;
             }
-            record Candidate(String from, String to, int shared) {
+            froms.sort(null);
+            tos.sort(null);
+            // Greedy by shared suffix, longest first: at each length, pair paths whose last `length`
+            // components are equal. Bucketing by suffix keeps this linear where comparing every pair
+            // would be quadratic (a thousand pom.xml files).
+            int longest = 0;
+            for (String path : froms) {
+                longest = Math.max(longest, components(path).length);
             }
-            List<Candidate> candidates = new ArrayList<>(froms.size() * tos.size());
-            for (String from : froms) {
-                String[] f = components(from);
-                for (String to : tos) {
-                    candidates.add(new Candidate(from, to, sharedSuffix(f, components(to))));
-                }
-            }
-            candidates.sort(Comparator.comparingInt(Candidate::shared).reversed()
-                    .thenComparing(Candidate::from).thenComparing(Candidate::to));
-            Set<String> usedFrom = new HashSet<>();
+            List<String> openFroms = new ArrayList<>(froms);
             Set<String> usedTo = new HashSet<>();
-            for (Candidate c : candidates) {
-                if (!usedFrom.contains(c.from()) && !usedTo.contains(c.to())) {
-                    usedFrom.add(c.from());
-                    usedTo.add(c.to());
-                    moves.add(new PathMove(c.from(), c.to()));
+            for (int length = longest; length >= 1 && !openFroms.isEmpty(); length--) {
+                Map<String, ArrayDeque<String>> tosBySuffix = new HashMap<>();
+                for (String to : tos) {
+                    if (!usedTo.contains(to)) {
+                        suffix(to, length).ifPresent(key -> tosBySuffix.computeIfAbsent(key, k -> new ArrayDeque<>()).add(to));
+                    }
                 }
+                List<String> stillOpen = new ArrayList<>();
+                for (String from : openFroms) {
+                    ArrayDeque<String> partners = suffix(from, length).map(tosBySuffix::get).orElse(null);
+                    if (partners == null || partners.isEmpty()) {
+                        stillOpen.add(from);
+                    } else {
+                        String to = partners.poll();
+                        usedTo.add(to);
+                        moves.add(new PathMove(from, to));
+                    }
+                }
+                openFroms = stillOpen;
             }
         });
         return moves;
@@ -191,6 +204,18 @@ public record PathChanges(List<PathMove> moved, List<FolderMove> folderMoves, Li
 
     private static String[] components(String path) {
         return path.startsWith("/") ? path.substring(1).split("/") : path.split("/");
+    }
+
+    /** The last {@code length} components of {@code path}, or empty when it has fewer. */
+    private static Optional<String> suffix(String path, int length) {
+        int cut = path.length();
+        for (int i = 0; i < length; i++) {
+            cut = path.lastIndexOf('/', cut - 1);
+            if (cut < 0) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(path.substring(cut));
     }
 
     private static int sharedSuffix(String[] a, String[] b) {

@@ -29,6 +29,22 @@ class GuardPathChangesTest {
     }
 
     @Test
+    void pairsManyFilesOfTheSameNameEachWithItsOwnFolder() {
+        List<RpmFile.Entry> before = new java.util.ArrayList<>();
+        List<RpmFile.Entry> after = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            before.add(new RpmFile.Entry("/opt/m/mod" + i + "/pom.xml", "root", "root", 0100644));
+            after.add(new RpmFile.Entry("/opt/m2/mod" + (299 - i) + "/pom.xml", "root", "root", 0100644));
+        }
+
+        PathChanges changes = PathChanges.between(before, after);
+
+        assertThat(changes.moved()).hasSize(300)
+                .allSatisfy(m -> assertThat(m.to()).isEqualTo(m.from().replace("/opt/m/", "/opt/m2/")));
+        assertThat(changes.folderMoves()).containsExactly(new FolderMove("/opt/m", "/opt/m2", 300));
+    }
+
+    @Test
     void leavesFilesWithNewNamesAsRemovedAndAdded() {
         PathChanges changes = PathChanges.between(files("/usr/bin/tool", "/usr/lib/tool-1.0.jar"),
                 files("/usr/bin/tool", "/usr/lib/tool-2.0.jar"));
