@@ -65,6 +65,28 @@ public final class TestRpms {
         return List.of(out);
     }
 
+    /**
+     * Builds every binary RPM of a complete spec text (no BuildRequires: the host has no build
+     * dependencies to offer) and moves them into a fresh folder under {@code workDir}.
+     */
+    public static List<Path> binaries(Path workDir, String specText) throws IOException {
+        Path top = Files.createTempDirectory(workDir, "rpmbuild-");
+        Path spec = top.resolve("package.spec");
+        Files.writeString(spec, specText);
+        Run run = run(List.of("rpmbuild", "-bb", "--define", "_topdir " + top, "--define", "_dbpath " + top.resolve("db"),
+                "--define", "_binary_payload w1.gzdio", spec.toString()));
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        Path out = Files.createTempDirectory(workDir, "rpms-");
+        List<Path> rpms = new ArrayList<>();
+        try (var files = Files.walk(top.resolve("RPMS"))) {
+            for (Path rpm : files.filter(p -> p.toString().endsWith(".rpm")).sorted().toList()) {
+                rpms.add(Files.move(rpm, out.resolve(rpm.getFileName())));
+            }
+        }
+        assertThat(rpms).isNotEmpty();
+        return rpms;
+    }
+
     /** Runs a host command, stdout and stderr merged. */
     public static Run run(List<String> command) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
