@@ -54,8 +54,9 @@ public final class SpecDocument {
     private static final Pattern TAG = Pattern.compile("^\\s*([A-Za-z][A-Za-z0-9]*)(\\([^)]*\\))?\\s*:\\s*");
     private static final Pattern DEFINE = Pattern.compile(
             "^\\s*%(global|define)\\s+([A-Za-z_][A-Za-z0-9_]*)(\\([^)]*\\))?\\s+");
-    private static final Pattern SECTION = Pattern.compile(
-            "^%(description|package|prep|build|install|check|clean|files|changelog|pre|post|preun|postun|pretrans|posttrans"
+    // rpm matches section names without regard to case: steghide's "%Changelog" is its changelog
+    private static final Pattern SECTION = Pattern.compile("(?i)"
+            + "^%(description|package|prep|build|install|check|clean|files|changelog|pre|post|preun|postun|pretrans|posttrans"
                     + "|triggerin|triggerun|triggerpostun|triggerprein|verifyscript|filetriggerin|filetriggerun"
                     + "|filetriggerpostun|transfiletriggerin|transfiletriggerun|transfiletriggerpostun|generate_buildrequires"
                     + "|conf|sourcelist|patchlist)(\\s.*)?$");
@@ -513,7 +514,7 @@ public final class SpecDocument {
             }
             Matcher section = SECTION.matcher(trimmed);
             if (section.matches() && changelogIndex < 0) {
-                String name = section.group(1);
+                String name = section.group(1).toLowerCase(Locale.ROOT);
                 preamble = name.equals("package");
                 scripts = !List.of("package", "description", "files", "changelog").contains(name);
                 if (name.equals("changelog")) {
