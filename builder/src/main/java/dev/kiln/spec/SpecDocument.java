@@ -85,11 +85,14 @@ public final class SpecDocument {
     private final Map<Integer, Located> sourceTags = new TreeMap<>();
     private int changelogIndex = -1;
     private boolean autochangelog;
+    private boolean indexed;
+    private Map<String, String>[] expansionMaps;
 
     private SpecDocument(String path, List<Line> lines) {
         this.path = path;
         this.lines = List.copyOf(lines);
         index();
+        indexed = true;
     }
 
     /** Reads a spec; {@code path} names the file in error messages only. */
@@ -469,6 +472,19 @@ public final class SpecDocument {
     }
 
     private String expand(String value) {
+        if (!value.contains("%")) {
+            return value;
+        }
+        // while indexing, definitions are still being read; afterwards the maps are fixed and kept
+        Map<String, String>[] maps = expansionMaps != null ? expansionMaps : buildExpansionMaps();
+        if (indexed) {
+            expansionMaps = maps;
+        }
+        return SpecFile.expand(value, maps[0], maps[1]);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, String>[] buildExpansionMaps() {
         Map<String, String> macros = new HashMap<>();
         for (Definition d : definitions) {
             if (d.def().body() != null) {
@@ -479,7 +495,7 @@ public final class SpecDocument {
         for (String t : List.of("name", "version", "release", "epoch")) {
             located(t).ifPresent(l -> tagValues.put(t, l.tag().value()));
         }
-        return SpecFile.expand(value, macros, tagValues);
+        return new Map[] {macros, tagValues};
     }
 
     private String dominantEol() {
