@@ -1,4 +1,7 @@
 /**
- * Reading spec files: tags, sources, patches and BuildRequires, with the line each came from. Pure: text in, values out; no I/O beyond what it is handed.
+ * Spec files: {@link dev.kiln.spec.SpecFile} reads what a build needs (tags, sources, patches,
+ * BuildRequires); {@link dev.kiln.spec.SpecDocument} keeps a spec losslessly and makes the edits
+ * of {@code kiln bump} (version, release, dropped patches, changelog) touching only their lines.
+ * Pure: text in, text out; no I/O beyond what it is handed, and it never runs rpm.
  */
 package dev.kiln.spec;
