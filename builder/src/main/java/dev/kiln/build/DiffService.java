@@ -42,7 +42,7 @@ public final class DiffService {
             throw KilnException.badInput("--against " + against + ": no release of " + pkg + " with that version in "
                     + config.repository() + " (see ./kiln repo list)");
         }
-        return ReleaseGuard.compare(pkg, Releases.latest(released, pkg), candidate.stream().map(RpmFile::read).toList());
+        return ReleaseGuard.compare(Releases.latest(released, pkg), candidate.stream().map(RpmFile::read).toList());
     }
 
     private static boolean matches(RpmFile rpm, String against) {

@@ -3,7 +3,6 @@ package dev.kiln.build;
 import dev.kiln.KilnException;
 import dev.kiln.guard.GuardReport;
 import dev.kiln.guard.ReleaseGuard;
-import dev.kiln.guard.Releases;
 import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.rpm.RpmFile;
 import java.nio.file.Path;
@@ -21,8 +20,7 @@ final class GuardStage {
 
     static GuardReport compare(DirectoryRepository repository, String sourceName, List<Path> binaries) {
         List<RpmFile> candidate = binaries.stream().map(RpmFile::read).toList();
-        List<RpmFile> released = Releases.latest(repository.currentSnapshot() == null ? List.of() : repository.packages(), sourceName);
-        return ReleaseGuard.compare(sourceName, released, candidate);
+        return ReleaseGuard.check(candidate, repository.currentSnapshot() == null ? List.of() : repository.packages());
     }
 
     /** Runs the guard for one build result, reports it, records it, and throws when it blocks. */

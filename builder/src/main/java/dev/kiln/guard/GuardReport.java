@@ -128,6 +128,7 @@ public sealed interface GuardReport {
             section(out, "moved (blocks)", moved, Object::toString);
             section(out, "removed (blocks)", paths.removed(), Function.identity());
             section(out, "added", paths.added(), Function.identity());
+            section(out, "updated (a newer version of the file in the same folder)", paths.updated(), Object::toString);
             section(out, "owner/mode changed", paths.attributes(), AttributeChange::toString);
             for (DependencyChange.Relation relation : DependencyChange.Relation.values()) {
                 for (DependencyChange.Kind kind : DependencyChange.Kind.values()) {

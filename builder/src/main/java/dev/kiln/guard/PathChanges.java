@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * paths no move explains. Directories the package owns are paths like any other.
  */
 public record PathChanges(List<PathMove> moved, List<FolderMove> folderMoves, List<String> removed,
-        List<String> added, List<AttributeChange> attributes) {
+        List<String> added, List<AttributeChange> attributes, List<PathMove> updated) {
 
     /** A folder move is worth a line of its own once it explains more than one path. */
     private static final int FOLDER_MOVE_MIN_PATHS = 2;
@@ -30,15 +30,56 @@ public record PathChanges(List<PathMove> moved, List<FolderMove> folderMoves, Li
         removed = List.copyOf(removed);
         added = List.copyOf(added);
         attributes = List.copyOf(attributes);
+        updated = List.copyOf(updated);
     }
 
     public boolean isEmpty() {
-        return moved.isEmpty() && removed.isEmpty() && added.isEmpty() && attributes.isEmpty();
+        return moved.isEmpty() && removed.isEmpty() && added.isEmpty() && attributes.isEmpty() && updated.isEmpty();
     }
 
     /** Moved or removed paths break whoever uses them; additions and attribute changes do not. */
     public boolean blocks() {
         return !moved.isEmpty() || !removed.isEmpty();
+    }
+
+    /**
+     * Files replaced by a newer version of themselves in the same folder: {@code lib/guava-33.2.1-jre.jar}
+     * by {@code lib/guava-33.4.8-jre.jar}. Java and other bundled distributions rename such files on
+     * every upstream release; whoever uses them goes through the folder, which stays, so this does
+     * not block. Names match when they agree up to the first digit and in their extension.
+     */
+    static List<PathMove> pairVersionedNames(List<String> removed, List<String> added) {
+        Map<String, List<String>> addedByKey = new java.util.TreeMap<>();
+        for (String path : added) {
+            versionlessKey(path).ifPresent(k -> addedByKey.computeIfAbsent(k, x -> new ArrayList<>()).add(path));
+        }
+        List<PathMove> pairs = new ArrayList<>();
+        for (String path : removed.stream().sorted().toList()) {
+            var key = versionlessKey(path);
+            if (key.isEmpty()) {
+                continue;
+            }
+            List<String> candidates = addedByKey.get(key.get());
+            if (candidates != null && !candidates.isEmpty()) {
+                pairs.add(new PathMove(path, candidates.removeFirst()));
+            }
+        }
+        return pairs;
+    }
+
+    /** {@code /opt/m/lib/guava-33.2.1-jre.jar} -> {@code /opt/m/lib/guava-*.jar}; empty for names without a version. */
+    private static java.util.Optional<String> versionlessKey(String path) {
+        int slash = path.lastIndexOf('/');
+        String name = path.substring(slash + 1);
+        int digit = 0;
+        while (digit < name.length() && !Character.isDigit(name.charAt(digit))) {
+            digit++;
+        }
+        int dot = name.lastIndexOf('.');
+        if (digit == name.length() || digit == 0 || dot <= digit || name.substring(dot).chars().anyMatch(Character::isDigit)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(path.substring(0, slash + 1) + name.substring(0, digit) + "*" + name.substring(dot));
     }
 
     public static PathChanges between(List<RpmFile.Entry> released, List<RpmFile.Entry> candidate) {
@@ -58,8 +99,13 @@ public record PathChanges(List<PathMove> moved, List<FolderMove> folderMoves, Li
                 }
             }
         }
-        List<String> added = after.keySet().stream().filter(p -> !before.containsKey(p)).toList();
+        List<String> added = new ArrayList<>(after.keySet().stream().filter(p -> !before.containsKey(p)).toList());
 
+        List<PathMove> updated = pairVersionedNames(removed, added);
+        updated.forEach(u -> {
+            removed.remove(u.from());
+            added.remove(u.to());
+        });
         List<PathMove> moves = pairByFileName(removed, added);
         Map<List<String>, Integer> folders = folderCounts(moves);
         moves = new ArrayList<>(moves);
@@ -94,7 +140,7 @@ public record PathChanges(List<PathMove> moved, List<FolderMove> folderMoves, Li
         return new PathChanges(moves, folderMoves,
                 removed.stream().filter(p -> !pairedFrom.contains(p)).toList(),
                 added.stream().filter(p -> !pairedTo.contains(p)).toList(),
-                attributes);
+                attributes, updated);
     }
 
     /**

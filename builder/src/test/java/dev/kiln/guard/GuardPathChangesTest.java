@@ -46,12 +46,37 @@ class GuardPathChangesTest {
 
     @Test
     void leavesFilesWithNewNamesAsRemovedAndAdded() {
-        PathChanges changes = PathChanges.between(files("/usr/bin/tool", "/usr/lib/tool-1.0.jar"),
-                files("/usr/bin/tool", "/usr/lib/tool-2.0.jar"));
+        PathChanges changes = PathChanges.between(files("/usr/bin/tool", "/usr/lib/tool.jar"),
+                files("/usr/bin/tool", "/usr/lib/toolkit.jar"));
 
         assertThat(changes.moved()).isEmpty();
-        assertThat(changes.removed()).containsExactly("/usr/lib/tool-1.0.jar");
-        assertThat(changes.added()).containsExactly("/usr/lib/tool-2.0.jar");
+        assertThat(changes.removed()).containsExactly("/usr/lib/tool.jar");
+        assertThat(changes.added()).containsExactly("/usr/lib/toolkit.jar");
+        assertThat(changes.blocks()).isTrue();
+    }
+
+    @Test
+    void treatsANewerVersionOfAFileInTheSameFolderAsAnUpdateThatDoesNotBlock() {
+        PathChanges changes = PathChanges.between(
+                files("/opt/maven/lib/guava-33.2.1-jre.jar", "/opt/maven/lib/guice-5.1.0.jar", "/opt/maven/boot/plexus-classworlds-2.8.0.jar"),
+                files("/opt/maven/lib/guava-33.4.8-jre.jar", "/opt/maven/lib/guice-5.1.0-classes.jar", "/opt/maven/boot/plexus-classworlds-2.9.0.jar",
+                        "/opt/maven/lib/asm-9.8.jar"));
+
+        assertThat(changes.updated()).containsExactly(
+                new PathMove("/opt/maven/boot/plexus-classworlds-2.8.0.jar", "/opt/maven/boot/plexus-classworlds-2.9.0.jar"),
+                new PathMove("/opt/maven/lib/guava-33.2.1-jre.jar", "/opt/maven/lib/guava-33.4.8-jre.jar"),
+                new PathMove("/opt/maven/lib/guice-5.1.0.jar", "/opt/maven/lib/guice-5.1.0-classes.jar"));
+        assertThat(changes.removed()).isEmpty();
+        assertThat(changes.added()).containsExactly("/opt/maven/lib/asm-9.8.jar");
+        assertThat(changes.blocks()).isFalse();
+    }
+
+    @Test
+    void aVersionedFileThatLeftItsFolderStillBlocks() {
+        PathChanges changes = PathChanges.between(files("/opt/tool/lib/tool-1.0.jar"), files("/opt/tool-2.0/lib/tool-2.0.jar"));
+
+        assertThat(changes.updated()).isEmpty();
+        assertThat(changes.blocks()).isTrue();
     }
 
     @Test
