@@ -38,7 +38,7 @@ final class PatchTrial {
 
     private static final String SCRIPT = """
             set -u
-            cd "$HOME/src"
+            mkdir -p "$HOME/src" && cd "$HOME/src"
             tar -xf "$HOME/SOURCES/$KILN_SOURCE" || { echo "kiln-trial cannot-unpack $KILN_SOURCE"; exit 0; }
             if [ "$(ls -A | wc -l)" = 1 ] && [ -d "$(ls -A)" ]; then cd "$(ls -A)"; fi
             for entry in $KILN_PATCHES; do
@@ -65,7 +65,6 @@ final class PatchTrial {
             List<Candidate> patches, BuildListener listener) {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("trial.sh", SCRIPT.getBytes(StandardCharsets.UTF_8));
-        files.put("src/.keep", new byte[0]);
         try {
             files.put("SOURCES/" + sourceName, Files.readAllBytes(source));
         } catch (IOException e) {
