@@ -22,8 +22,10 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The real case: maven 3.9.9 is released and installed with dnf; `kiln bump maven --to 3.9.10
  * --auto-drop` finds that the native-access patch is upstream in 3.9.10, drops it, keeps the
- * log patch, commits on a branch, builds, passes the guard (versioned jar renames are not
- * moves), publishes, and dnf upgrades the installed package.
+ * log patch, commits on a branch and builds. The guard reports the jars that were updated in
+ * place (not blocking) and the three files upstream really removed (plexus-xml and its licence,
+ * a Windows native library), which block; the engineer accepts them (--accept-changes, recorded
+ * in the changelog and the build record), it is published, and dnf upgrades the installed package.
  */
 class MavenBumpIT {
 
@@ -44,7 +46,7 @@ class MavenBumpIT {
             assertThat(root.resolve("opt/maven/lib/maven-core-3.9.9.jar")).exists();
 
             String mainBefore = head(project, "main");
-            KilnProject.Result bump = project.run("bump", "maven", "--to", "3.9.10", "--auto-drop", "--json");
+            KilnProject.Result bump = project.run("bump", "maven", "--to", "3.9.10", "--auto-drop", "--accept-changes", "--json");
             assertThat(bump.exitCode()).as(bump.describe()).isZero();
             JsonNode r = JsonMapper.builder().build().readTree(bump.stdout());
             assertThat(r.get("dropped").get(0).get("patch").asString()).isEqualTo("maven-enable-native-access.patch");
@@ -52,14 +54,22 @@ class MavenBumpIT {
             assertThat(r.get("kept").get(0).asString()).isEqualTo("maven-log-timestamps.patch");
             assertThat(r.get("branch").asString()).isEqualTo("bump/maven-3.9.10");
             assertThat(r.get("build").get(0).get("nevra").asString()).isEqualTo("maven-3.9.10-1.noarch");
-            assertThat(bump.stderr()).contains("release guard: passed");
+            assertThat(bump.stderr()).contains("release guard: BLOCKED: 3 paths removed")
+                    .contains("/opt/maven/lib/plexus-xml-3.0.1.jar")
+                    .contains("/opt/maven/lib/maven-core-3.9.9.jar -> /opt/maven/lib/maven-core-3.9.10.jar")
+                    .contains("release guard findings accepted (--accept-changes)");
+            JsonNode record = JsonMapper.builder().build().readTree(
+                    Path.of(r.get("build").get(0).get("record").asString()).resolve("record.json").toFile());
+            assertThat(record.get("guard").get("accepted").asBoolean()).isTrue();
+            assertThat(record.get("status").asString()).isEqualTo("published");
 
             assertThat(head(project, "main")).as("the current branch is not moved").isEqualTo(mainBefore);
             assertThat(project.root().resolve("patches/maven/maven-enable-native-access.patch")).doesNotExist();
             String spec = project.read("specs/maven/maven.spec");
             assertThat(spec).contains("Version:        3.9.10").contains("Release:        1%{?dist}")
                     .doesNotContain("Patch0:").doesNotContain("%patch -P 0").contains("Patch1:         maven-log-timestamps.patch")
-                    .contains("Pat Packager <pat@example.com> - 3.9.10-1\n- Update to 3.9.10\n- Drop maven-enable-native-access.patch (merged upstream)");
+                    .contains("Pat Packager <pat@example.com> - 3.9.10-1\n- Update to 3.9.10\n- Drop maven-enable-native-access.patch (merged upstream)\n"
+                            + "- Release guard findings accepted for this update (--accept-changes)\n");
             assertThat(project.read("specs/maven/sources")).contains("apache-maven-3.9.10-bin.tar.gz").doesNotContain("3.9.9");
             try (Git git = Git.open(project.root().toFile())) {
                 RevCommit c = git.log().setMaxCount(1).call().iterator().next();
