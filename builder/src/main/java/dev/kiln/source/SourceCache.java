@@ -73,6 +73,15 @@ public final class SourceCache {
      */
     public SourcesFile.Entry add(String fileName, String location, Consumer<String> progress) {
         try {
+            // Release URLs and Maven coordinates are immutable: a location fetched before is not fetched again.
+            Path index = root.resolve("by-location").resolve(sha256(location));
+            if (Files.isRegularFile(index)) {
+                String known = Files.readString(index).strip();
+                if (Files.isRegularFile(pathOf(known))) {
+                    progress.accept(fileName + " is in the cache from an earlier fetch of " + location);
+                    return new SourcesFile.Entry(fileName, known, 0);
+                }
+            }
             Path dir = root.resolve("sha512");
             Files.createDirectories(dir);
             Path partial = Files.createTempFile(dir, fileName, ".part");
@@ -86,6 +95,10 @@ public final class SourceCache {
                 if (!Files.exists(cached)) {
                     Files.move(partial, cached, StandardCopyOption.ATOMIC_MOVE);
                 }
+                Files.createDirectories(index.getParent());
+                Path indexPart = Files.createTempFile(index.getParent(), "index", ".part");
+                Files.writeString(indexPart, sha + "\n");
+                Files.move(indexPart, index, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 return new SourcesFile.Entry(fileName, sha, 0);
             } finally {
                 Files.deleteIfExists(partial);
@@ -107,6 +120,14 @@ public final class SourceCache {
 
     public static String sha512(byte[] bytes) {
         return HexFormat.of().formatHex(digest().digest(bytes));
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String copyWithSha512(InputStream in, OutputStream out) throws IOException {

@@ -45,4 +45,25 @@ class SourceCacheTest {
             assertThat(files.filter(Files::isRegularFile)).isEmpty();
         }
     }
+
+    @Test
+    void addFetchesANewLocationOnceAndRecordsItsChecksum() throws Exception {
+        Path upstream = Files.writeString(tmp.resolve("up-2.tar.gz"), "version 2");
+        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher());
+        List<String> said = new ArrayList<>();
+        SourcesFile.Entry first = cache.add("up-2.tar.gz", upstream.toUri().toString(), said::add);
+        assertThat(first.sha512()).isEqualTo(SourceCache.sha512(upstream));
+        assertThat(cache.pathOf(first.sha512())).hasContent("version 2");
+        Files.delete(upstream);
+        SourcesFile.Entry again = cache.add("up-2.tar.gz", upstream.toUri().toString(), said::add);
+        assertThat(again.sha512()).isEqualTo(first.sha512());
+        assertThat(said).hasSize(2).last().asString().contains("in the cache from an earlier fetch");
+    }
+
+    @Test
+    void addOfAnUnreachableLocationIsBadInputAndCachesNothing() {
+        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher());
+        assertThatThrownBy(() -> cache.add("x-3.tar.gz", tmp.resolve("nothere/x-3.tar.gz").toUri().toString(), s -> { }))
+                .isInstanceOf(KilnException.class).hasMessageContaining("cannot fetch");
+    }
 }
