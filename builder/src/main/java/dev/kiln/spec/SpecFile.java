@@ -27,12 +27,14 @@ public record SpecFile(
         String buildArch,
         List<SourceTag> sources,
         List<PatchTag> patches,
-        List<Requirement> buildRequires) {
+        List<Requirement> buildRequires,
+        List<String> packages,
+        List<String> provides) {
 
     private static final Pattern TAG = Pattern.compile("^([A-Za-z][A-Za-z0-9]*)(\\([^)]*\\))?\\s*:\\s*(.*?)\\s*$");
     private static final Pattern DEFINE = Pattern.compile("^%(global|define)\\s+([A-Za-z_][A-Za-z0-9_]*)(\\([^)]*\\))?\\s+(.*?)\\s*$");
     private static final Pattern SECTION = Pattern.compile(
-            "^%(description|package|prep|build|install|check|clean|files|changelog|pre|post|preun|postun|pretrans|posttrans"
+            "(?i)^%(description|package|prep|build|install|check|clean|files|changelog|pre|post|preun|postun|pretrans|posttrans"
                     + "|triggerin|triggerun|triggerpostun|triggerprein|verifyscript|filetriggerin|filetriggerun"
                     + "|filetriggerpostun|transfiletriggerin|transfiletriggerun|transfiletriggerpostun|generate_buildrequires"
                     + "|conf|sourcelist|patchlist)(\\s.*)?$");
@@ -72,6 +74,8 @@ public record SpecFile(
         List<SourceTag> sources = new ArrayList<>();
         List<PatchTag> patches = new ArrayList<>();
         List<Requirement> requires = new ArrayList<>();
+        List<String> subpackages = new ArrayList<>();
+        List<String> provides = new ArrayList<>();
         Deque<Integer> conditionals = new ArrayDeque<>();
         boolean inPreamble = true;
         String[] lines = text.split("\r?\n", -1);
@@ -102,7 +106,10 @@ public record SpecFile(
             }
             Matcher section = SECTION.matcher(trimmed);
             if (section.matches()) {
-                inPreamble = section.group(1).equals("package");
+                inPreamble = section.group(1).equalsIgnoreCase("package");
+                if (inPreamble && section.group(2) != null) {
+                    subpackages.add(section.group(2).strip());
+                }
                 continue;
             }
             Matcher define = DEFINE.matcher(trimmed);
@@ -125,7 +132,8 @@ public record SpecFile(
             Matcher numbered = NUMBERED.matcher(tagName);
             if (numbered.matches()) {
                 boolean isSource = numbered.group(1).equalsIgnoreCase("source");
-                int number = numbered.group(2).isEmpty() ? nextNumber(isSource ? sources.size() : patches.size())
+                int number = numbered.group(2).isEmpty()
+                        ? nextNumber(isSource ? sources.stream().mapToInt(SourceTag::number) : patches.stream().mapToInt(PatchTag::number))
                         : Integer.parseInt(numbered.group(2));
                 String expanded = expand(value, macros, tags);
                 if (isSource) {
@@ -142,6 +150,8 @@ public record SpecFile(
                     macros.putIfAbsent(key, tags.get(key));
                 }
                 case "buildrequires" -> requires.addAll(requirements(path, lineNo, expand(value, macros, tags)));
+                case "provides" -> requirements(path, lineNo, expand(value, macros, tags))
+                        .forEach(r -> provides.add(r.capability()));
                 default -> {
                     // other tags do not matter before the build
                 }
@@ -156,18 +166,33 @@ public record SpecFile(
                 throw KilnException.badInput(path + ": no " + tag + ": tag; add one to the preamble");
             }
         }
-        return new SpecFile(path, tags.get("name"), tags.get("version"), tags.get("release"),
+        String name = tags.get("name");
+        List<String> packages = new ArrayList<>(List.of(name));
+        for (String sub : subpackages) {
+            String expanded = expand(sub, macros, tags);
+            String[] words = expanded.split("\\s+");
+            int n = java.util.Arrays.asList(words).indexOf("-n");
+            packages.add(n >= 0 && n + 1 < words.length ? words[n + 1] : name + "-" + words[words.length - 1]);
+        }
+        return new SpecFile(path, name, tags.get("version"), tags.get("release"),
                 tags.getOrDefault("epoch", ""), tags.getOrDefault("buildarch", ""),
-                List.copyOf(sources), List.copyOf(patches), List.copyOf(requires));
+                List.copyOf(sources), List.copyOf(patches), List.copyOf(requires), List.copyOf(packages), List.copyOf(provides));
+    }
+
+    /** Every capability the spec's binary packages provide: their names and explicit Provides. */
+    public java.util.Set<String> capabilities() {
+        java.util.Set<String> all = new java.util.LinkedHashSet<>(packages);
+        all.addAll(provides);
+        return all;
     }
 
     public Optional<SourceTag> source(int number) {
         return sources.stream().filter(s -> s.number() == number).findFirst();
     }
 
-    private static int nextNumber(int count) {
-        // rpm numbers unnumbered Source:/Patch: tags from 0 in order of appearance
-        return count;
+    private static int nextNumber(java.util.stream.IntStream seen) {
+        // rpm gives an unnumbered Source:/Patch: tag the number after the highest seen so far
+        return seen.max().orElse(-1) + 1;
     }
 
     private static List<Requirement> requirements(String path, int line, String value) {
