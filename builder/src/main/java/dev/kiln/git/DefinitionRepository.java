@@ -141,6 +141,46 @@ public final class DefinitionRepository implements AutoCloseable {
         }
     }
 
+    /**
+     * The paths that differ between {@code ref} and the snapshot: against a revision, its
+     * committed tree; against the working tree, everything not ignored (committed or not).
+     */
+    public java.util.Set<String> changedSince(String ref, Snapshot target) {
+        if (repository == null) {
+            throw KilnException.badInput("--changed-since needs a Git repository, but " + root + " is not one");
+        }
+        ObjectId base = resolve(ref);
+        if (base == null) {
+            throw KilnException.badInput("--changed-since " + ref + ": no such revision in " + root
+                    + " (fetch the full history in CI, e.g. fetch-depth: 0)");
+        }
+        java.util.Set<String> changed = new java.util.TreeSet<>();
+        try (RevWalk walk = new RevWalk(repository); var reader = repository.newObjectReader();
+                TreeWalk tree = new TreeWalk(repository)) {
+            var oldTree = new org.eclipse.jgit.treewalk.CanonicalTreeParser(null, reader, walk.parseCommit(base).getTree());
+            tree.addTree(oldTree);
+            if (target.rev() == null) {
+                tree.addTree(new org.eclipse.jgit.treewalk.FileTreeIterator(repository));
+            } else {
+                tree.addTree(walk.parseCommit(ObjectId.fromString(target.commit())).getTree());
+            }
+            tree.setRecursive(true);
+            tree.setFilter(org.eclipse.jgit.treewalk.filter.TreeFilter.ANY_DIFF);
+            while (tree.next()) {
+                if (target.rev() == null) {
+                    var work = tree.getTree(1, org.eclipse.jgit.treewalk.WorkingTreeIterator.class);
+                    if (work != null && work.isEntryIgnored()) {
+                        continue;
+                    }
+                }
+                changed.add(tree.getPathString());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return changed;
+    }
+
     /** Refuses to go on when any of {@code paths} has uncommitted changes (naming the first). */
     public void requireClean(List<String> paths) {
         if (repository == null) {

@@ -77,4 +77,29 @@ class DefinitionRepositoryTest {
             assertThat(repo.branchExists("bump/p-2")).isTrue();
         }
     }
+
+    @Test
+    void listsPathsChangedSinceARevisionInCommitsAndInTheWorkingTree() throws Exception {
+        String first;
+        try (Git git = Git.open(root.toFile())) {
+            first = git.getRepository().resolve("HEAD").name();
+            Files.writeString(root.resolve("patches/p/a.patch"), "a changed\n");
+            git.add().addFilepattern(".").call();
+            git.commit().setMessage("change a").setAuthor(author).setCommitter(author).setSign(false).call();
+        }
+        Files.writeString(root.resolve("specs/p/p.spec"), "Version: 3\n");
+        Files.createDirectories(root.resolve("specs/q"));
+        Files.writeString(root.resolve("specs/q/q.spec"), "new\n");
+        Files.writeString(root.resolve(".gitignore"), "ignored/\n");
+        Files.createDirectories(root.resolve("ignored"));
+        Files.writeString(root.resolve("ignored/x"), "x\n");
+        try (DefinitionRepository repo = DefinitionRepository.open(root)) {
+            assertThat(repo.changedSince(first, repo.snapshot(null, List.of())))
+                    .containsExactly(".gitignore", "patches/p/a.patch", "specs/p/p.spec", "specs/q/q.spec");
+            assertThat(repo.changedSince(first, repo.snapshot("HEAD", List.of()))).containsExactly("patches/p/a.patch");
+            assertThat(repo.changedSince("HEAD", repo.snapshot("HEAD", List.of()))).isEmpty();
+            assertThatThrownBy(() -> repo.changedSince("nosuchref", repo.snapshot(null, List.of())))
+                    .hasMessageStartingWith("--changed-since nosuchref: no such revision");
+        }
+    }
 }
