@@ -101,6 +101,10 @@ final class BuildRecord implements AutoCloseable {
         record.put("sources", sources);
     }
 
+    void buildKey(String key) {
+        record.put("buildKey", key);
+    }
+
     void image(PinnedImage image) {
         record.put("image", Map.of("builder", image.name(), "id", image.imageId(), "toolchain", image.toolchainDigest()));
     }

@@ -17,5 +17,11 @@ public record BuildResult(
         boolean dirty,
         Duration duration,
         Path record,
-        boolean published) {
+        boolean published,
+        String buildKey) {
+
+    BuildResult withPublished() {
+        return new BuildResult(packageName, nevra, rpms, sourceRpm, keyId, builder, imageId, commit, dirty, duration, record, true,
+                buildKey);
+    }
 }

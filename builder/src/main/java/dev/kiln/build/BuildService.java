@@ -1,20 +1,18 @@
 package dev.kiln.build;
 
 import dev.kiln.KilnException;
+import dev.kiln.config.ConfigLoader;
 import dev.kiln.config.KilnConfig;
-import dev.kiln.container.BuildContainer;
 import dev.kiln.container.BuilderImage;
-import dev.kiln.container.ContainerLimits;
 import dev.kiln.container.DockerEngine;
 import dev.kiln.container.PinnedImage;
+import dev.kiln.container.ProvidedCapability;
 import dev.kiln.git.DefinitionRepository;
+import dev.kiln.guard.Releases;
 import dev.kiln.repo.DirectoryRepository;
+import dev.kiln.repo.PublishedBuild;
 import dev.kiln.rpm.RpmFile;
-import dev.kiln.rpm.RpmSigner;
 import dev.kiln.rpm.SigningKey;
-import dev.kiln.source.SourceCache;
-import dev.kiln.source.SourceFetcher;
-import dev.kiln.source.SourcesFile;
 import dev.kiln.spec.Capabilities;
 import dev.kiln.spec.SpecFile;
 import java.io.IOException;
@@ -23,18 +21,28 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 /**
- * The build pipeline, one package at a time: read the definitions from Git, obtain and verify
- * sources, check BuildRequires against the pinned builder, run rpmbuild in a throw-away
- * container, sign the outputs on the host, and publish them all at once when every package built.
+ * A build run: decide which packages to build and in what order (named ones, all, or what
+ * changed and what depends on it), check every definition before any container starts, skip
+ * what the repository already holds a build of (same build key), build the rest in parallel up
+ * to the job limit with internal build dependencies installed, and publish all of them, guarded
+ * and with provenance, only when every one built.
  */
 public final class BuildService {
 
@@ -48,21 +56,51 @@ public final class BuildService {
         this.listener = listener;
     }
 
+    /** Builds, failing with the first failure's error: for callers that need every package built. */
     public List<BuildResult> build(BuildRequest request) {
-        if (request.packages().isEmpty()) {
-            throw KilnException.badInput("build: name at least one package (see specs/)");
+        BuildRun run = run(request);
+        for (BuildOutcome o : run.outcomes()) {
+            if (o instanceof BuildOutcome.Failed f) {
+                throw new KilnException(f.exitCode(), f.message());
+            }
+        }
+        if (run.exitCode() != 0) {
+            throw new KilnException(run.exitCode(), run.note());
+        }
+        return run.built();
+    }
+
+    public BuildRun run(BuildRequest request) {
+        long started = System.nanoTime();
+        if (request.jobs() < 1) {
+            throw KilnException.badInput("--jobs " + request.jobs() + ": give 1 or more parallel builds");
         }
         try (DefinitionRepository git = DefinitionRepository.open(config.root())) {
-            // Check every package's definitions before anything starts, so bad input changes nothing.
-            List<PackageInputs> inputs = new ArrayList<>();
-            for (String pkg : request.packages()) {
+            String builder = config.builder();
+            DefinitionRepository.Snapshot target = git.snapshot(request.rev(), List.of("specs", "patches", "containers"));
+            Map<String, SpecFile> specs = specs(git, target, request);
+            Set<String> requested = requested(git, target, request, specs);
+            if (requested.isEmpty()) {
+                String note = "no package changed since " + request.changedSince();
+                listener.notice(note);
+                return new BuildRun(List.of(), false, elapsed(started), note, 0);
+            }
+            Map<String, byte[]> builderFiles = git.files(target, "containers/" + builder);
+            Capabilities image = imageCapabilities(builder, builderFiles);
+            DirectoryRepository repository = new DirectoryRepository(config.repository());
+            List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
+            Set<String> released = published.stream().filter(r -> !r.source()).map(RpmFile::sourceName).collect(Collectors.toSet());
+            BuildPlan plan = BuildPlan.resolve(specs, requested, image, builder, released::contains);
+
+            // Every definition is read and checked before anything starts, so bad input changes nothing.
+            Map<String, PackageInputs> inputs = new LinkedHashMap<>();
+            for (String pkg : plan.order()) {
                 listener.stage("Start: read definitions of " + pkg);
-                inputs.add(PackageInputs.read(git, pkg, config.builder(), request.rev()));
+                inputs.put(pkg, PackageInputs.read(git, pkg, builder, request.rev()));
             }
             if (request.publish()) {
-                new DirectoryRepository(config.repository()).checkWritable();
+                repository.checkWritable();
             }
-            // The engine answers while the key is read: both are needed, neither needs the other.
             CompletableFuture<DockerEngine> connecting = CompletableFuture.supplyAsync(
                     () -> DockerEngine.connect(config.state(), listener::notice), VIRTUAL);
             SigningKey key;
@@ -72,155 +110,297 @@ public final class BuildService {
                 connecting.thenAccept(DockerEngine::close);
                 throw e;
             }
-            try (DockerEngine engine = join(connecting)) {
-                List<BuildResult> results = new ArrayList<>();
-                List<Path> toPublish = new ArrayList<>();
-                for (PackageInputs in : inputs) {
-                    BuildResult result = buildOne(engine, in, key);
-                    results.add(result);
-                    toPublish.addAll(result.rpms());
-                    toPublish.add(result.sourceRpm());
-                }
-                if (!request.publish()) {
-                    return results;
-                }
-                DirectoryRepository repository = new DirectoryRepository(config.repository());
-                for (BuildResult r : results) {
-                    GuardStage.check(repository, r, request.acceptChanges(), listener);
-                }
-                listener.stage("Start: publish to " + config.repository());
-                repository.publish(toPublish, key);
-                List<BuildResult> published = new ArrayList<>();
-                for (BuildResult r : results) {
-                    BuildRecord.markPublished(r.record(), config.repository());
-                    published.add(new BuildResult(r.packageName(), r.nevra(), r.rpms(), r.sourceRpm(), r.keyId(),
-                            r.builder(), r.imageId(), r.commit(), r.dirty(), r.duration(), r.record(), true));
-                }
-                listener.stage("Finish: published " + published.size() + " package(s)");
-                return published;
+            try (DockerEngine engine = PackageBuild.join(connecting)) {
+                PackageInputs first = inputs.values().iterator().next();
+                listener.stage("Start: builder image " + builder);
+                PinnedImage pinned = BuilderImage.resolve(engine, builder, first.builderContext(), first.builderLock(),
+                        listener::notice);
+                Map<String, String> keys = buildKeys(plan, inputs, pinned, published);
+                List<BuildOutcome> outcomes = schedule(plan, inputs, keys, new PackageBuild(config, engine, pinned, key),
+                        repository, published, request);
+                return finish(outcomes, request, repository, key, pinned, started);
             }
         }
     }
 
-    private BuildResult buildOne(DockerEngine engine, PackageInputs in, SigningKey key) {
+    private Map<String, SpecFile> specs(DefinitionRepository git, DefinitionRepository.Snapshot target, BuildRequest request) {
+        Map<String, byte[]> files = git.files(target, "specs");
+        Map<String, SpecFile> specs = new TreeMap<>();
+        for (Map.Entry<String, byte[]> f : files.entrySet()) {
+            String[] parts = f.getKey().split("/");
+            if (parts.length != 2 || !parts[1].equals(parts[0] + ".spec")) {
+                continue;
+            }
+            try {
+                specs.put(parts[0], SpecFile.parse("specs/" + f.getKey(), read(f.getValue())));
+            } catch (KilnException e) {
+                // A broken spec stops the run when it is to be built; otherwise it only cannot provide anything.
+                if (request.all() || request.changedSince() != null || request.packages().contains(parts[0])) {
+                    throw e;
+                }
+            }
+        }
+        return specs;
+    }
+
+    private Set<String> requested(DefinitionRepository git, DefinitionRepository.Snapshot target, BuildRequest request,
+            Map<String, SpecFile> specs) {
+        if (request.all()) {
+            return new TreeSet<>(specs.keySet());
+        }
+        if (request.changedSince() == null) {
+            if (request.packages().isEmpty()) {
+                throw KilnException.badInput("build: name packages, or use --all or --changed-since REF (see ./kiln build --help)");
+            }
+            return new TreeSet<>(request.packages());
+        }
+        Set<String> changed = new TreeSet<>();
+        boolean everything = false;
+        for (String path : git.changedSince(request.changedSince(), target)) {
+            String[] parts = path.split("/");
+            if (path.equals(ConfigLoader.FILE_NAME) || (parts[0].equals("containers") && parts.length > 2
+                    && parts[1].equals(config.builder()))) {
+                everything = true;
+            } else if ((parts[0].equals("specs") || parts[0].equals("patches")) && parts.length > 2 && specs.containsKey(parts[1])) {
+                changed.add(parts[1]);
+            }
+        }
+        if (everything) {
+            listener.notice("kiln.yaml or builder " + config.builder() + " changed since " + request.changedSince()
+                    + ": every package is affected");
+            return new TreeSet<>(specs.keySet());
+        }
+        if (changed.isEmpty()) {
+            return changed;
+        }
+        Set<String> affected = BuildPlan.withDependents(specs, changed,
+                imageCapabilities(config.builder(), git.files(target, "containers/" + config.builder())), config.builder());
+        listener.notice("changed since " + request.changedSince() + ": " + changed
+                + (affected.size() > changed.size() ? "; with their dependents: " + affected : ""));
+        return affected;
+    }
+
+    private static Capabilities imageCapabilities(String builder, Map<String, byte[]> builderFiles) {
+        byte[] provides = builderFiles.get("provides");
+        Map<String, String> caps = new TreeMap<>();
+        if (provides != null) {
+            for (ProvidedCapability c : ProvidedCapability.parse(read(provides), "containers/" + builder + "/provides")) {
+                caps.putIfAbsent(c.name(), c.version() == null ? "" : c.version());
+            }
+        }
+        return Capabilities.of(caps);
+    }
+
+    /** Build keys in build order, so each can include the keys of what it builds on. */
+    private static Map<String, String> buildKeys(BuildPlan plan, Map<String, PackageInputs> inputs, PinnedImage image,
+            List<RpmFile> published) {
+        Map<String, String> keys = new LinkedHashMap<>();
+        for (String pkg : plan.order()) {
+            PackageInputs in = inputs.get(pkg);
+            Map<String, String> dependencyKeys = new TreeMap<>();
+            for (String dep : plan.dependencies(pkg)) {
+                dependencyKeys.put(dep, keys.containsKey(dep) ? keys.get(dep)
+                        : "release:" + Releases.latest(published, dep).stream().map(r -> r.nevra().toString()).sorted()
+                                .collect(Collectors.joining(",")));
+            }
+            Map<String, String> remote = new TreeMap<>();
+            in.remoteSources().forEach(s -> remote.put(s.fileName(), in.sources().find(s.fileName()).orElseThrow().sha512()));
+            keys.put(pkg, BuildKey.of(pkg, in.specBytes(), in.patches(), in.localSources(), remote, image.toolchainDigest(),
+                    dependencyKeys).value());
+        }
+        return keys;
+    }
+
+    private List<BuildOutcome> schedule(BuildPlan plan, Map<String, PackageInputs> inputs, Map<String, String> keys,
+            PackageBuild builds, DirectoryRepository repository, List<RpmFile> published, BuildRequest request) {
+        boolean many = plan.order().size() > 1;
+        Semaphore slots = new Semaphore(request.jobs());
+        AtomicBoolean stop = new AtomicBoolean();
+        Map<String, CompletableFuture<BuildOutcome>> futures = new LinkedHashMap<>();
+        Map<String, List<Path>> outputs = new java.util.concurrent.ConcurrentHashMap<>();
+        for (String pkg : plan.order()) {
+            List<CompletableFuture<BuildOutcome>> needs = plan.dependencies(pkg).stream()
+                    .filter(futures::containsKey).map(futures::get).toList();
+            CompletableFuture<BuildOutcome> future = CompletableFuture.allOf(needs.toArray(CompletableFuture[]::new))
+                    .thenApplyAsync(ignored -> {
+                        for (CompletableFuture<BuildOutcome> need : needs) {
+                            BuildOutcome o = need.join();
+                            if (o instanceof BuildOutcome.Failed || o instanceof BuildOutcome.Skipped) {
+                                return new BuildOutcome.Skipped(pkg, "needs " + o.packageName() + ", which did not build");
+                            }
+                        }
+                        if (stop.get()) {
+                            return new BuildOutcome.Skipped(pkg, "an earlier failure stopped the run (--keep-going builds the rest)");
+                        }
+                        String key = keys.get(pkg);
+                        Optional<PublishedBuild> done = request.force() ? Optional.empty() : repository.findByBuildKey(key);
+                        if (done.isPresent()) {
+                            listener.notice(pkg + ": up to date (" + done.get().packages().getFirst() + ", build key "
+                                    + key.substring(0, 19) + "...)");
+                            outputs.put(pkg, done.get().rpms().stream().map(p -> repository.location().resolve(p))
+                                    .filter(p -> !p.toString().endsWith(".src.rpm")).toList());
+                            return new BuildOutcome.UpToDate(pkg, done.get().packages().getFirst().toString(), key);
+                        }
+                        slots.acquireUninterruptibly();
+                        try {
+                            BuildOutcome o = buildOne(builds, inputs.get(pkg), dependencyRpms(plan, pkg, outputs, published),
+                                    key, many ? prefixed(pkg) : listener, request);
+                            if (o instanceof BuildOutcome.Built b) {
+                                outputs.put(pkg, b.result().rpms());
+                            } else if (!request.keepGoing()) {
+                                stop.set(true);
+                            }
+                            return o;
+                        } finally {
+                            slots.release();
+                        }
+                    }, VIRTUAL);
+            futures.put(pkg, future);
+        }
+        return futures.values().stream().map(CompletableFuture::join).toList();
+    }
+
+    private BuildOutcome buildOne(PackageBuild builds, PackageInputs in, Map<String, byte[]> dependencies, String key,
+            BuildListener out, BuildRequest request) {
         long started = System.nanoTime();
-        SpecFile spec = in.spec();
-        try (BuildRecord record = BuildRecord.create(config.records(), in)) {
-            BuildListener logged = record.tee(listener);
-            logged.stage("Start: sources for " + in.packageName());
-            Map<String, Path> remote = obtainSources(in, logged);
-            record.sources(remote);
-
-            logged.stage("Start: builder image " + in.builder());
-            PinnedImage image = BuilderImage.resolve(engine, in.builder(), in.builderContext(), in.builderLock(),
-                    logged::notice);
-            record.image(image);
-            List<SpecFile.Requirement> missing = Capabilities.of(image.provides().stream()
-                    .collect(java.util.stream.Collectors.toMap(c -> c.name(), c -> c.version() == null ? "" : c.version(), (a, b) -> a)))
-                    .unsatisfied(spec.buildRequires());
-            if (!missing.isEmpty()) {
-                SpecFile.Requirement first = missing.get(0);
-                throw KilnException.badInput(in.specPath() + ":" + first.line() + ": BuildRequires " + missing
-                        + " not provided by builder image " + in.builder() + " (" + image.imageId()
-                        + "): add it to containers/" + in.builder() + "/Dockerfile and provides, then ./kiln image build "
-                        + in.builder());
-            }
-
-            logged.stage("Start: rpmbuild " + spec.name() + "-" + spec.version() + "-" + spec.release());
-            Path outDir = record.folder().resolve("rpms");
-            List<Path> outputs = runRpmbuild(engine, image, in, remote, outDir, record, logged);
-
-            logged.stage("Start: sign with key " + key.keyId());
-            RpmSigner signer = new RpmSigner(key);
-            List<CompletableFuture<RpmFile>> signing = outputs.stream()
-                    .map(rpm -> CompletableFuture.supplyAsync(() -> {
-                        signer.sign(rpm);
-                        return RpmFile.read(rpm);
-                    }, VIRTUAL)).toList();
-            List<Path> binaries = new ArrayList<>();
-            Path sourceRpm = null;
-            String nevra = null;
-            for (CompletableFuture<RpmFile> signed : signing) {
-                RpmFile info = join(signed);
-                Path rpm = info.path();
-                if (info.source()) {
-                    sourceRpm = rpm;
-                } else {
-                    binaries.add(rpm);
-                    if (nevra == null || info.nevra().name().equals(spec.name())) {
-                        nevra = info.nevra().toString();
-                    }
+        try {
+            BuildResult result = builds.build(in, dependencies, key, out);
+            if (request.checkReproducible()) {
+                out.stage("Start: second build of " + in.packageName() + " to check reproducibility");
+                BuildResult second = builds.build(in, dependencies, key, out);
+                Reproducibility.Report report = Reproducibility.compare(result.rpms(), second.rpms());
+                report.render().lines().forEach(out::notice);
+                if (!report.identical()) {
+                    return new BuildOutcome.Failed(in.packageName(), in.packageName() + " is not reproducible: "
+                            + report.headline(), KilnException.BUILD_FAILED, second.record().resolve("build.log"), elapsed(started));
                 }
             }
-            if (sourceRpm == null || binaries.isEmpty()) {
-                throw KilnException.buildFailed("rpmbuild of " + in.packageName() + " produced no "
-                        + (sourceRpm == null ? "source RPM" : "binary RPM") + "; see " + record.log());
+            return new BuildOutcome.Built(result);
+        } catch (KilnException e) {
+            out.notice(in.packageName() + ": " + e.getMessage());
+            return new BuildOutcome.Failed(in.packageName(), e.getMessage(), e.exitCode(), latestLog(in.packageName()),
+                    elapsed(started));
+        }
+    }
+
+    /** The binary RPMs of {@code pkg}'s internal build dependencies: this run's, or the latest release's. */
+    private static Map<String, byte[]> dependencyRpms(BuildPlan plan, String pkg, Map<String, List<Path>> outputs,
+            List<RpmFile> published) {
+        Map<String, byte[]> rpms = new TreeMap<>();
+        for (String dep : plan.dependencies(pkg)) {
+            List<Path> files = outputs.containsKey(dep) ? outputs.get(dep)
+                    : Releases.latest(published, dep).stream().map(RpmFile::path).toList();
+            for (Path file : files) {
+                try {
+                    rpms.put(file.getFileName().toString(), Files.readAllBytes(file));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
-            Duration duration = Duration.ofNanos(System.nanoTime() - started);
-            record.outputs(outputs, key.keyId(), duration);
-            logged.stage("Finish: " + nevra + " in " + String.format("%.1f s", duration.toMillis() / 1000.0));
-            return new BuildResult(in.packageName(), nevra, List.copyOf(binaries), sourceRpm, key.keyId(), in.builder(),
-                    image.imageId(), in.snapshot().commit(), in.snapshot().dirty(), duration, record.folder(), false);
         }
+        return rpms;
     }
 
-    private Map<String, Path> obtainSources(PackageInputs in, BuildListener logged) {
-        SourceCache cache = new SourceCache(config.cache(), new SourceFetcher());
-        Map<String, Path> files = new LinkedHashMap<>();
-        for (SpecFile.SourceTag source : in.remoteSources()) {
-            SourcesFile.Entry entry = in.sources().find(source.fileName()).orElseThrow();
-            Path cached = cache.obtain(entry, SourceFetcher.location(source.value()), in.sourcesPath(), logged::notice);
-            logged.notice(source.fileName() + " sha512:" + entry.sha512().substring(0, 16) + "... verified");
-            files.put(source.fileName(), cached);
+    private BuildRun finish(List<BuildOutcome> outcomes, BuildRequest request, DirectoryRepository repository, SigningKey key,
+            PinnedImage image, long started) {
+        Optional<BuildOutcome.Failed> failed = outcomes.stream().filter(BuildOutcome.Failed.class::isInstance)
+                .map(BuildOutcome.Failed.class::cast).findFirst();
+        List<BuildResult> built = outcomes.stream().filter(BuildOutcome.Built.class::isInstance)
+                .map(o -> ((BuildOutcome.Built) o).result()).toList();
+        if (failed.isPresent()) {
+            String note = failed.get().packageName() + " failed" + (request.publish() && !built.isEmpty()
+                    ? ": nothing was published (all or nothing)" : "");
+            listener.notice(note);
+            return new BuildRun(outcomes, false, elapsed(started), note, failed.get().exitCode());
         }
-        return files;
-    }
-
-    private List<Path> runRpmbuild(DockerEngine engine, PinnedImage image, PackageInputs in, Map<String, Path> remote,
-            Path outDir, BuildRecord record, BuildListener logged) {
-        byte[] tar = RpmbuildInput.tar(in, remote);
-        List<String> command = List.of("sh", RpmbuildInput.HOME + "/kiln-build.sh");
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("SOURCE_DATE_EPOCH", Long.toString(in.sourceDateEpoch()));
-        env.put("HOME", RpmbuildInput.HOME);
-        ContainerLimits limits = new ContainerLimits(config.build().memoryBytes(), config.build().pids(),
-                config.build().timeout());
-        try (BuildContainer container = BuildContainer.create(engine, image.imageId(), limits, command, env)) {
-            container.copyIn(tar, RpmbuildInput.HOME);
-            int exit = container.run(logged::log);
-            if (exit != 0) {
-                throw RpmbuildFailure.explain(in, record.log(), exit);
-            }
-            return container.copyOut(RpmbuildInput.HOME + "/out", outDir);
+        if (!request.publish() || request.checkReproducible() || built.isEmpty()) {
+            return new BuildRun(outcomes, false, elapsed(started), "", 0);
         }
-    }
-
-    /** Waits for {@code future}, rethrowing what it failed with as it was thrown. */
-    private static <T> T join(CompletableFuture<T> future) {
         try {
-            return future.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof RuntimeException cause) {
-                throw cause;
+            for (BuildResult r : built) {
+                GuardStage.check(repository, r, request.acceptChanges(), built.size() > 1 ? prefixed(r.packageName()) : listener);
             }
-            throw e;
+        } catch (KilnException e) {
+            listener.notice(e.getMessage());
+            return new BuildRun(outcomes, false, elapsed(started), e.getMessage(), e.exitCode());
         }
+        listener.stage("Start: publish " + built.size() + " package(s) to " + config.repository());
+        List<Path> files = new ArrayList<>();
+        Map<Path, byte[]> provenance = new LinkedHashMap<>();
+        for (BuildResult r : built) {
+            List<Path> all = new ArrayList<>(r.rpms());
+            all.add(r.sourceRpm());
+            byte[] statement = provenance(r, all, image, request);
+            all.forEach(rpm -> provenance.put(rpm, statement));
+            files.addAll(all);
+        }
+        repository.publish(files, provenance, key);
+        List<BuildOutcome> published = new ArrayList<>();
+        for (BuildOutcome o : outcomes) {
+            if (o instanceof BuildOutcome.Built b) {
+                BuildRecord.markPublished(b.result().record(), config.repository());
+                published.add(new BuildOutcome.Built(b.result().withPublished()));
+            } else {
+                published.add(o);
+            }
+        }
+        listener.stage("Finish: published " + built.size() + " package(s)");
+        return new BuildRun(published, true, elapsed(started), "", 0);
+    }
+
+    private byte[] provenance(BuildResult r, List<Path> subjects, PinnedImage image, BuildRequest request) {
+        Map<String, String> remote = new TreeMap<>();
+        Path recordFile = r.record().resolve("record.json");
+        try {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> record = BuildRecord.JSON.readValue(recordFile.toFile(), LinkedHashMap.class);
+            @SuppressWarnings("unchecked")
+            Map<String, String> sources = (Map<String, String>) record.getOrDefault("sources", Map.of());
+            remote.putAll(sources);
+            Instant startedOn = Instant.parse((String) record.get("started"));
+            Instant finishedOn = Instant.parse((String) record.get("finished"));
+            return new Provenance(r.packageName(), request.rev(), r.commit(), r.dirty(), Provenance.localSourceUri(config.root()),
+                    request.command(), new BuildKey(r.buildKey()), r.builder(), image.imageId(), image.toolchainDigest(),
+                    remote, subjects, r.record().getFileName().toString(), startedOn, finishedOn, KilnVersion.get()).render();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot write the provenance of " + r.nevra() + " from " + recordFile, e);
+        }
+    }
+
+    private Path latestLog(String pkg) {
+        Path dir = config.records().resolve(pkg);
+        try (var records = Files.list(dir)) {
+            return records.max(Path::compareTo).map(p -> p.resolve("build.log")).filter(Files::exists).orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Progress of one package among several: stages and notices prefixed, the log only in its record. */
+    private BuildListener prefixed(String pkg) {
+        return new BuildListener() {
+            @Override
+            public void stage(String name) {
+                listener.stage(pkg + ": " + name);
+            }
+
+            @Override
+            public void notice(String message) {
+                listener.notice(pkg + ": " + message);
+            }
+
+            @Override
+            public void log(String line) {
+                // kept in the package's build record; interleaved logs of parallel builds help nobody
+            }
+        };
+    }
+
+    private static Duration elapsed(long started) {
+        return Duration.ofNanos(System.nanoTime() - started);
     }
 
     static String read(byte[] bytes) {
         return new String(bytes, StandardCharsets.UTF_8);
-    }
-
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -146,7 +146,8 @@ public final class BumpService {
         }
         List<BuildResult> builds = List.of();
         if (request.build() && todo.isEmpty()) {
-            builds = new BuildService(config, listener).build(new BuildRequest(List.of(pkg), null, true, request.acceptChanges()));
+            builds = new BuildService(config, listener).build(BuildRequest.of(List.of(pkg), null, true, request.acceptChanges(),
+                    List.of("kiln", "bump", pkg, "--to", to)));
         } else if (request.build()) {
             todo.add("build it once the above is done: ./kiln build " + pkg);
         }

@@ -1,48 +1,94 @@
 package dev.kiln.cli;
 
+import dev.kiln.KilnException;
 import dev.kiln.build.BuildListener;
+import dev.kiln.build.BuildOutcome;
 import dev.kiln.build.BuildRequest;
 import dev.kiln.build.BuildResult;
+import dev.kiln.build.BuildRun;
 import dev.kiln.build.BuildService;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.repo.DirectoryRepository;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Component;
 
-/** {@code kiln build <pkg>...}: build, sign and publish packages. */
+/** {@code kiln build}: build, sign, guard and publish packages, named, all, or those changed since a revision. */
 @Component
 class BuildCommand extends KilnCommand {
 
     BuildCommand() {
-        super("build", "Build packages from specs/ in the pinned builder container, sign and publish them",
-                "<package>...", 1, Integer.MAX_VALUE, List.of(
+        super("build", "Build packages from specs/ in the pinned builder container, sign, guard and publish them",
+                "<package>...", 0, Integer.MAX_VALUE, List.of(
+                        Opt.flag("all", "build every package in specs/"),
+                        Opt.value("changed-since", "REF", "build the packages changed since REF, and those that depend on them"),
                         Opt.value("rev", "REF", "build the committed content of this revision instead of the working tree"),
+                        Opt.value("jobs", "N", "build up to N packages at once (default: the number of cores)"),
+                        Opt.flag("keep-going", "after a failure, build the rest anyway (still publishes nothing)"),
+                        Opt.flag("force", "rebuild packages the repository already holds a build of"),
+                        Opt.flag("check-reproducible", "build each package twice and report any difference (no publish)"),
                         Opt.flag("no-publish", "build and sign, but do not publish to the repository"),
                         Opt.flag("accept-changes", "publish even when the release guard finds moved or removed paths (recorded)"),
+                        Opt.value("report-junit", "FILE", "write a JUnit XML report, one test case per package"),
                         Opt.flag("json", "print one JSON document with the results to stdout")));
     }
 
     @Override
     protected int run(Invocation invocation, Output out) {
+        boolean all = invocation.flag("all");
+        String changedSince = invocation.value("changed-since").orElse(null);
+        int selectors = (invocation.arguments().isEmpty() ? 0 : 1) + (all ? 1 : 0) + (changedSince == null ? 0 : 1);
+        if (selectors != 1) {
+            throw KilnException.badInput("build: name packages, or give --all, or --changed-since REF: exactly one of them"
+                    + " (see ./kiln build --help)");
+        }
+        int jobs = invocation.value("jobs").map(BuildCommand::jobs).orElse(Runtime.getRuntime().availableProcessors());
         KilnConfig config = config(invocation);
-        boolean json = invocation.flag("json");
-        long started = System.nanoTime();
+        List<String> command = new ArrayList<>(List.of("kiln", "build"));
+        command.addAll(invocation.arguments());
+        invocation.options().forEach((k, values) -> values.forEach(v -> command.add("--" + k + ("true".equals(v) ? "" : "=" + v))));
+        BuildRequest request = new BuildRequest(invocation.arguments(), all, changedSince, invocation.value("rev").orElse(null),
+                !invocation.flag("no-publish"), invocation.flag("accept-changes"), jobs, invocation.flag("keep-going"),
+                invocation.flag("force"), invocation.flag("check-reproducible"), List.copyOf(command));
         BuildListener listener = Progress.to(out);
-        BuildRequest request = new BuildRequest(invocation.arguments(), invocation.value("rev").orElse(null),
-                !invocation.flag("no-publish"), invocation.flag("accept-changes"));
-        List<BuildResult> results = new BuildService(config, listener).build(request);
-        long millis = (System.nanoTime() - started) / 1_000_000;
-        if (json) {
-            out.json(document(config, results, millis));
+        BuildRun run = new BuildService(config, listener).run(request);
+        invocation.value("report-junit").ifPresent(file -> JunitReport.write(config.root().resolve(file), "kiln build", run.outcomes(),
+                run.duration()));
+        if (invocation.flag("json")) {
+            out.json(document(config, run));
         } else {
-            for (BuildResult r : results) {
-                describe(config, r, out);
+            describe(config, run, out);
+        }
+        return run.exitCode();
+    }
+
+    private static int jobs(String value) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw KilnException.badInput("build: --jobs '" + value + "' must be a whole number, 1 or more");
+    }
+
+    static void describe(KilnConfig config, BuildRun run, Output out) {
+        for (BuildOutcome o : run.outcomes()) {
+            switch (o) {
+                case BuildOutcome.Built b -> describe(config, b.result(), out);
+                case BuildOutcome.UpToDate u -> out.result("Up to date " + u.nevra() + " (build key " + u.buildKey() + ")");
+                case BuildOutcome.Failed f -> out.result("FAILED " + f.packageName() + ": " + f.message());
+                case BuildOutcome.Skipped s -> out.result("Skipped " + s.packageName() + ": " + s.reason());
             }
         }
-        return 0;
+        if (!run.note().isEmpty()) {
+            out.result(run.note());
+        }
     }
 
     static void describe(KilnConfig config, BuildResult r, Output out) {
@@ -58,41 +104,60 @@ class BuildCommand extends KilnCommand {
         out.result("  Build record: " + relative(root, r.record()));
         if (r.published()) {
             out.result("  Published to: " + config.repository());
-            out.result("  Install it:   " + DirectoryRepository.dnfInstallCommand(config.repository().toUri(), packageName(r)));
+            out.result("  Install it:   " + DirectoryRepository.dnfInstallCommand(config.repository().toUri(), r.packageName()));
         } else {
-            out.result("  Not published (--no-publish)");
+            out.result("  Not published");
         }
     }
 
-    static Map<String, Object> document(KilnConfig config, List<BuildResult> results, long millis) {
+    static Map<String, Object> document(KilnConfig config, BuildRun run) {
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("ok", true);
-        doc.put("durationMillis", millis);
+        doc.put("ok", run.exitCode() == 0);
+        doc.put("exitCode", run.exitCode());
+        doc.put("published", run.published());
+        doc.put("durationMillis", run.duration().toMillis());
         doc.put("repository", config.repository().toString());
-        doc.put("builds", results.stream().map(r -> {
-            Map<String, Object> b = new LinkedHashMap<>();
-            b.put("package", r.packageName());
-            b.put("nevra", r.nevra());
-            b.put("rpms", r.rpms().stream().map(Path::toString).toList());
-            b.put("sourceRpm", r.sourceRpm().toString());
-            b.put("signingKey", r.keyId());
-            b.put("builder", r.builder());
-            b.put("imageDigest", r.imageId());
-            b.put("commit", r.commit());
-            b.put("dirty", r.dirty());
-            b.put("durationMillis", r.duration().toMillis());
-            b.put("record", r.record().toString());
-            b.put("published", r.published());
-            if (r.published()) {
-                b.put("install", DirectoryRepository.dnfInstallCommand(config.repository().toUri(), packageName(r)));
+        if (!run.note().isEmpty()) {
+            doc.put("note", run.note());
+        }
+        doc.put("builds", run.outcomes().stream().map(o -> switch (o) {
+            case BuildOutcome.Built b -> built(config, b.result());
+            case BuildOutcome.UpToDate u -> Map.<String, Object>of("package", u.packageName(), "status", "up-to-date",
+                    "nevra", u.nevra(), "buildKey", u.buildKey());
+            case BuildOutcome.Failed f -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("package", f.packageName());
+                m.put("status", "failed");
+                m.put("error", f.message());
+                m.put("exitCode", f.exitCode());
+                m.put("log", f.log() == null ? null : f.log().toString());
+                yield m;
             }
-            return b;
+            case BuildOutcome.Skipped s -> Map.<String, Object>of("package", s.packageName(), "status", "skipped", "reason", s.reason());
         }).toList());
         return doc;
     }
 
-    private static String packageName(BuildResult r) {
-        return r.packageName();
+    static Map<String, Object> built(KilnConfig config, BuildResult r) {
+        Map<String, Object> b = new LinkedHashMap<>();
+        b.put("package", r.packageName());
+        b.put("status", "built");
+        b.put("nevra", r.nevra());
+        b.put("rpms", r.rpms().stream().map(Path::toString).toList());
+        b.put("sourceRpm", r.sourceRpm().toString());
+        b.put("signingKey", r.keyId());
+        b.put("builder", r.builder());
+        b.put("imageDigest", r.imageId());
+        b.put("commit", r.commit());
+        b.put("dirty", r.dirty());
+        b.put("buildKey", r.buildKey());
+        b.put("durationMillis", r.duration().toMillis());
+        b.put("record", r.record().toString());
+        b.put("published", r.published());
+        if (r.published()) {
+            b.put("install", DirectoryRepository.dnfInstallCommand(config.repository().toUri(), r.packageName()));
+        }
+        return b;
     }
 
     private static String relative(Path root, Path p) {
