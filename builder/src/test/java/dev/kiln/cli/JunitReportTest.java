@@ -134,11 +134,12 @@ class JunitReportTest {
     }
 
     @Test
-    void writesTheReportIntoNewFoldersAndReplacesAnOldOne() throws Exception {
+    void writesAWorldReadableReportIntoNewFoldersAndReplacesAnOldOne() throws Exception {
         Path file = dir.resolve("build/reports/kiln-junit.xml");
         JunitReport.write(file, "kiln build", mix(), Duration.ofSeconds(1));
         JunitReport.write(file, "kiln build", List.of(), Duration.ofSeconds(1));
         assertThat(parse(Files.readString(file)).getDocumentElement().getAttribute("tests")).isEqualTo("0");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r--r--");
         try (var entries = Files.list(file.getParent())) {
             assertThat(entries.map(p -> p.getFileName().toString())).containsExactly("kiln-junit.xml");
         }
