@@ -22,12 +22,12 @@ class KeyCommands {
             @Override
             protected int run(Invocation invocation, Output out) {
                 KilnConfig config = config(invocation);
-                if (Files.exists(config.signing().key())) {
+                if (!config.signing().isText() && Files.exists(config.signing().key())) {
                     throw KilnException.badInput("a signing key already exists at " + config.signing().key()
                             + ": remove it first or set KILN_SIGNING_KEY to another path");
                 }
                 Keys.generate(config.signing());
-                SigningKey key = SigningKey.load(config.signing().key(), config.signing().passphrase());
+                SigningKey key = Keys.load(config.signing());
                 out.result("Created signing key " + key.keyId() + " at " + config.signing().key());
                 out.result("Public key: " + config.signing().publicKey());
                 return 0;
@@ -42,19 +42,19 @@ class KeyCommands {
             @Override
             protected int run(Invocation invocation, Output out) {
                 KilnConfig config = config(invocation);
-                SigningKey key = SigningKey.load(config.signing().key(), config.signing().passphrase());
+                SigningKey key = Keys.load(config.signing());
                 if (invocation.flag("json")) {
                     Map<String, Object> doc = new LinkedHashMap<>();
                     doc.put("keyId", key.keyId());
                     doc.put("fingerprint", key.fingerprint());
-                    doc.put("secretKey", config.signing().key().toString());
+                    doc.put("secretKey", key.origin());
                     doc.put("publicKey", key.armoredPublicKey());
                     out.json(doc);
                     return 0;
                 }
                 out.result("Key id:      " + key.keyId());
                 out.result("Fingerprint: " + key.fingerprint());
-                out.result("Secret key:  " + config.signing().key());
+                out.result("Secret key:  " + key.origin());
                 out.result("");
                 out.result(key.armoredPublicKey().strip());
                 return 0;

@@ -65,10 +65,12 @@ public final class ConfigLoader {
         if (Files.exists(file)) {
             values.putAll(readYaml(file));
         }
+        Map<String, String> origins = new LinkedHashMap<>();
         for (String key : DEFAULTS.keySet()) {
             String fromEnv = env.get(environmentName(key));
             if (fromEnv != null && !fromEnv.isBlank()) {
                 values.put(key, fromEnv);
+                origins.put(key, environmentName(key));
             }
         }
         options.forEach((key, value) -> {
@@ -76,21 +78,42 @@ public final class ConfigLoader {
                 throw KilnException.badInput("unknown setting '" + key + "': known are " + DEFAULTS.keySet());
             }
             values.put(key, value);
+            origins.put(key, "--" + key);
         });
-        return bind(root.toAbsolutePath().normalize(), values);
+        return bind(root.toAbsolutePath().normalize(), values, origins);
     }
 
-    private static KilnConfig bind(Path root, Map<String, String> v) {
+    private static KilnConfig bind(Path root, Map<String, String> v, Map<String, String> origins) {
         String builder = v.get("builder");
         if (!builder.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
             throw KilnException.badInput("builder '" + builder + "' is not a valid name: use letters, digits, '.', '_' and '-'");
         }
         BuildLimits limits = new BuildLimits(duration("build.timeout", v.get("build.timeout")),
                 size("build.memory", v.get("build.memory")), positive("build.pids", v.get("build.pids")));
-        SigningConfig signing = new SigningConfig(path(root, v.get("signing.key")), v.get("signing.passphrase").toCharArray());
+        SigningConfig signing = signing(root, v.get("signing.key"), origins.getOrDefault("signing.key", "signing.key"),
+                v.get("signing.passphrase").toCharArray());
         int port = (int) positive("repo.port", v.get("repo.port"));
         return new KilnConfig(root, path(root, v.get("state")), builder, path(root, v.get("repository")),
                 path(root, v.get("cache")), signing, limits, port);
+    }
+
+    /**
+     * The signing key setting is a path, or (in CI) the armored secret key itself. Messages name
+     * the variable, never the value: it may be a secret.
+     */
+    private static SigningConfig signing(Path root, String value, String origin, char[] passphrase) {
+        if (SigningConfig.isArmoredKey(value)) {
+            return SigningConfig.text(value, origin, passphrase);
+        }
+        if (value.contains("-----BEGIN PGP")) {
+            throw KilnException.badInput(origin + " holds an OpenPGP block that is not a secret key: give the output of "
+                    + "gpg --armor --export-secret-keys, or the path of a file holding it");
+        }
+        if (value.indexOf('\n') >= 0 || value.indexOf('\0') >= 0) {
+            throw KilnException.badInput(origin + " is neither a file path nor an ASCII-armored secret key (one starting with "
+                    + SigningConfig.ARMOR_HEADER + ")");
+        }
+        return new SigningConfig(path(root, value), passphrase);
     }
 
     private static Path path(Path root, String value) {
@@ -171,7 +194,12 @@ public final class ConfigLoader {
                 throw KilnException.badInput(file + ": " + key + " must not be written in a file: set "
                         + environmentName(key) + " instead");
             }
-            out.put(key, e.getValue() == null ? "" : String.valueOf(e.getValue()));
+            String value = e.getValue() == null ? "" : String.valueOf(e.getValue());
+            if (key.equals("signing.key") && value.contains("-----BEGIN PGP")) {
+                throw KilnException.badInput(file + ": signing.key must name a key file, not hold the key: remove the key "
+                        + "from this file (and from Git history), and in CI set " + environmentName(key) + " to the key text instead");
+            }
+            out.put(key, value);
         }
     }
 }

@@ -1,10 +1,12 @@
 package dev.kiln.rpm;
 
 import dev.kiln.KilnException;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -32,19 +34,20 @@ import org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder;
 import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
 
 /**
- * An OpenPGP signing key loaded from an ASCII-armored secret key file and decrypted once, so that
+ * An OpenPGP signing key loaded from an ASCII-armored secret key (a file, or the text itself as
+ * CI secret stores hand it over) and decrypted once, so that
  * signing many RPMs and the repository metadata in one run pays for the key derivation only once.
  * All signatures are V4, RSA with SHA-256: EL9's default crypto policy rejects SHA-1.
  */
 public final class SigningKey {
 
-    private final Path source;
+    private final String origin;
     private final PGPSecretKeyRing ring;
     private final PGPPublicKey publicKey;
     private final PGPPrivateKey privateKey;
 
-    private SigningKey(Path source, PGPSecretKeyRing ring, PGPPublicKey publicKey, PGPPrivateKey privateKey) {
-        this.source = source;
+    private SigningKey(String origin, PGPSecretKeyRing ring, PGPPublicKey publicKey, PGPPrivateKey privateKey) {
+        this.origin = origin;
         this.ring = ring;
         this.publicKey = publicKey;
         this.privateKey = privateKey;
@@ -57,19 +60,48 @@ public final class SigningKey {
      *     or the file holds no usable signing key
      */
     public static SigningKey load(Path secretKeyFile, char[] passphrase) {
-        PGPSecretKeyRing ring;
-        try (InputStream in = PGPUtil.getDecoderStream(Files.newInputStream(secretKeyFile))) {
-            ring = new BcPGPSecretKeyRing(in);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(secretKeyFile);
         } catch (NoSuchFileException e) {
             throw KilnException.environment(
                     "no signing key at " + secretKeyFile + ": run ./kiln key generate, or set KILN_SIGNING_KEY");
+        } catch (IOException e) {
+            throw new KilnException(KilnException.BAD_INPUT, "cannot read signing key " + secretKeyFile + ": " + e.getMessage(), e);
+        }
+        return decode(bytes, passphrase, secretKeyFile.toString(), true);
+    }
+
+    /**
+     * Loads and decrypts an ASCII-armored secret key given as text, as CI systems hand it over from
+     * their secret store; nothing is written to disk. {@code origin} names where the text came from
+     * (e.g. {@code KILN_SIGNING_KEY}) for messages, which never quote the text itself.
+     *
+     * @throws KilnException BAD_INPUT when the passphrase is wrong or the text holds no usable signing key
+     */
+    public static SigningKey fromArmored(String text, char[] passphrase, String origin) {
+        return decode(text.strip().getBytes(StandardCharsets.US_ASCII), passphrase, origin, false);
+    }
+
+    /**
+     * The common part of {@link #load} and {@link #fromArmored}. Parser messages are quoted only for
+     * files: for key text they could carry fragments of the secret.
+     */
+    private static SigningKey decode(byte[] bytes, char[] passphrase, String origin, boolean quoteParserErrors) {
+        PGPSecretKeyRing ring;
+        try (InputStream in = PGPUtil.getDecoderStream(new ByteArrayInputStream(bytes))) {
+            ring = new BcPGPSecretKeyRing(in);
         } catch (IOException | PGPException | RuntimeException e) {
-            throw new KilnException(KilnException.BAD_INPUT, "signing key " + secretKeyFile
-                    + " is not an OpenPGP secret key (" + e.getMessage() + "): export it with gpg --armor --export-secret-keys", e);
+            String hint = ": export it with gpg --armor --export-secret-keys";
+            if (quoteParserErrors) {
+                throw new KilnException(KilnException.BAD_INPUT,
+                        "signing key " + origin + " is not an OpenPGP secret key (" + e.getMessage() + ")" + hint, e);
+            }
+            throw KilnException.badInput("signing key " + origin + " is not an OpenPGP secret key" + hint);
         }
         PGPSecretKey secret = signingSecretKey(ring);
         if (secret == null) {
-            throw KilnException.badInput("signing key " + secretKeyFile
+            throw KilnException.badInput("signing key " + origin
                     + " holds no key that can sign: generate one with ./kiln key generate");
         }
         try {
@@ -77,13 +109,15 @@ public final class SigningKey {
                     new BcPBESecretKeyDecryptorBuilder(new BcPGPDigestCalculatorProvider())
                             .build(passphrase == null ? new char[0] : passphrase));
             if (privateKey == null) {
-                throw KilnException.badInput("signing key " + secretKeyFile
+                throw KilnException.badInput("signing key " + origin
                         + " has no secret part (a stub, e.g. on a smartcard): export the full secret key");
             }
-            return new SigningKey(secretKeyFile, ring, secret.getPublicKey(), privateKey);
+            return new SigningKey(origin, ring, secret.getPublicKey(), privateKey);
         } catch (PGPException e) {
-            throw new KilnException(KilnException.BAD_INPUT,
-                    "wrong passphrase for signing key " + secretKeyFile + " (set KILN_SIGNING_PASSPHRASE)", e);
+            // The cause stays off for key text: nothing from decrypting it belongs in a log.
+            throw quoteParserErrors
+                    ? new KilnException(KilnException.BAD_INPUT, "wrong passphrase for signing key " + origin + " (set KILN_SIGNING_PASSPHRASE)", e)
+                    : KilnException.badInput("wrong passphrase for signing key " + origin + " (set KILN_SIGNING_PASSPHRASE)");
         }
     }
 
@@ -101,9 +135,9 @@ public final class SigningKey {
         return null;
     }
 
-    /** The file the key came from, for messages. */
-    public Path source() {
-        return source;
+    /** Where the key came from, for messages: its file, or the variable that held its text. */
+    public String origin() {
+        return origin;
     }
 
     /** The 64-bit key id of the signing key as 16 upper-case hex digits, as {@code rpm -qi gpg-pubkey} shows its tail. */

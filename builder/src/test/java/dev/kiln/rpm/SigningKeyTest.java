@@ -110,4 +110,55 @@ class SigningKeyTest {
         SigningKey open = KeyGenerator.generate(dir.resolve("open.sec.asc"), dir.resolve("open.pub.asc"), "Open <o@kiln.dev>", new char[0]);
         assertThat(SigningKey.load(dir.resolve("open.sec.asc"), new char[0]).keyId()).isEqualTo(open.keyId());
     }
+
+    @Test
+    void keyTextFromTheEnvironmentLoadsAndSigns() throws Exception {
+        String text = Files.readString(dir.resolve("keys/kiln.sec.asc"));
+        // CI secret stores often add a trailing newline or CRLF line ends
+        SigningKey fromText = SigningKey.fromArmored("\n" + text.replace("\n", "\r\n") + "\n", "pw".toCharArray(), "KILN_SIGNING_KEY");
+        assertThat(fromText.keyId()).isEqualTo(key.keyId());
+        assertThat(fromText.origin()).isEqualTo("KILN_SIGNING_KEY");
+
+        byte[] data = "<repomd/>".getBytes(StandardCharsets.UTF_8);
+        PGPSignature signature = ((PGPSignatureList) new BcPGPObjectFactory(
+                PGPUtil.getDecoderStream(new ByteArrayInputStream(fromText.detachedSignature(data)))).nextObject()).get(0);
+        PGPPublicKeyRing ring = new PGPPublicKeyRing(PGPUtil.getDecoderStream(new ByteArrayInputStream(
+                Files.readAllBytes(dir.resolve("keys/kiln.pub.asc")))), new org.bouncycastle.openpgp.operator.bc.BcKeyFingerprintCalculator());
+        signature.init(new BcPGPContentVerifierBuilderProvider(), ring.getPublicKey(signature.getKeyID()));
+        signature.update(data);
+        assertThat(signature.verify()).isTrue();
+    }
+
+    @Test
+    void keyTextWithAWrongPassphraseIsBadInputNamingTheVariable() throws IOException {
+        String text = Files.readString(dir.resolve("keys/kiln.sec.asc"));
+        assertThatThrownBy(() -> SigningKey.fromArmored(text, "nope".toCharArray(), "KILN_SIGNING_KEY"))
+                .isInstanceOfSatisfying(KilnException.class, e -> {
+                    assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT);
+                    assertThat(e.getCause()).isNull();
+                })
+                .hasMessage("wrong passphrase for signing key KILN_SIGNING_KEY (set KILN_SIGNING_PASSPHRASE)");
+    }
+
+    @Test
+    void garbageKeyTextIsBadInputAndNeverEchoed() {
+        String secretish = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQVYBGZzSECRETSECRETSECRET==\n=AbCd\n-----END PGP PRIVATE KEY BLOCK-----\n";
+        for (String text : java.util.List.of(secretish, "SECRETSECRETSECRET", "-----BEGIN PGP PRIVATE KEY BLOCK-----\nSECRETSECRETSECRET")) {
+            assertThatThrownBy(() -> SigningKey.fromArmored(text, new char[0], "KILN_SIGNING_KEY"))
+                    .isInstanceOfSatisfying(KilnException.class, e -> {
+                        assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT);
+                        assertThat(e.getCause()).isNull();
+                    })
+                    .hasMessageStartingWith("signing key KILN_SIGNING_KEY ")
+                    .hasMessageNotContaining("SECRET")
+                    .hasMessageNotContaining("lQVY");
+        }
+    }
+
+    @Test
+    void keyTextWithOnlyAPublicKeyIsBadInput() {
+        assertThatThrownBy(() -> SigningKey.fromArmored(key.armoredPublicKey(), new char[0], "KILN_SIGNING_KEY"))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                .hasMessageContaining("KILN_SIGNING_KEY");
+    }
 }
