@@ -25,10 +25,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
@@ -56,11 +61,15 @@ public final class DirectoryRepository {
     public static final String PUBLIC_KEY_FILE = "RPM-GPG-KEY-kiln";
     static final String PACKAGES = "Packages";
     static final String SOURCES = "SRPMS";
+    /** Appended to an RPM's file name to name its provenance document. */
+    public static final String PROVENANCE_SUFFIX = ".provenance.json";
     private static final ConcurrentHashMap<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9]+");
 
     private final Path location;
     private final Path snapshots;
+    /** Snapshots never change once live, so what was read from one stays true while it is current. */
+    private volatile PublishedBuilds buildKeys;
 
     public DirectoryRepository(Path location) {
         this.location = location.toAbsolutePath().normalize();
@@ -81,6 +90,29 @@ public final class DirectoryRepository {
      *     unwritable folder; nothing is changed then
      */
     public void publish(List<Path> rpms, SigningKey key) {
+        publish(rpms, Map.of(), key);
+    }
+
+    /**
+     * Publishes {@code rpms} as {@link #publish(List, SigningKey)} does, each with its provenance
+     * document stored beside it as {@code <rpm file name>}{@value #PROVENANCE_SUFFIX}, in the same
+     * snapshot swap. Provenance files follow the RPMs' rule: the same bytes again are a no-op, other
+     * bytes are refused (an RPM published earlier without one may get one now). Repodata never lists them.
+     *
+     * @param provenanceByRpm the provenance JSON of some or all of {@code rpms}, keyed by the same paths
+     * @throws KilnException BAD_INPUT also for provenance of a file not in {@code rpms} or that is not JSON
+     */
+    public void publish(List<Path> rpms, Map<Path, byte[]> provenanceByRpm, SigningKey key) {
+        Map<Path, byte[]> provenance = new HashMap<>();
+        provenanceByRpm.forEach((rpm, json) -> provenance.put(rpm.toAbsolutePath().normalize(), json));
+        Set<Path> listed = new HashSet<>();
+        rpms.forEach(rpm -> listed.add(rpm.toAbsolutePath().normalize()));
+        for (Map.Entry<Path, byte[]> e : provenance.entrySet()) {
+            if (!listed.contains(e.getKey())) {
+                throw KilnException.badInput("provenance given for " + e.getKey() + ", which is not among the RPMs to publish");
+            }
+            PublishedBuilds.readBuildKey(e.getValue(), e.getKey().getFileName() + PROVENANCE_SUFFIX);
+        }
         List<RpmFile> incoming = rpms.stream().map(RpmFile::read).toList();
         for (RpmFile rpm : incoming) {
             if (!rpm.source() && !rpm.signed()) {
@@ -94,7 +126,7 @@ public final class DirectoryRepository {
         try (FileChannel lockChannel = FileChannel.open(snapshots.resolve(".lock"),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock lock = lockChannel.lock()) {
-            publishLocked(incoming, key);
+            publishLocked(incoming, provenance, key);
         } catch (IOException e) {
             throw new UncheckedIOException("publishing to " + location + " failed", e);
         } finally {
@@ -102,7 +134,7 @@ public final class DirectoryRepository {
         }
     }
 
-    private void publishLocked(List<RpmFile> incoming, SigningKey key) throws IOException {
+    private void publishLocked(List<RpmFile> incoming, Map<Path, byte[]> provenance, SigningKey key) throws IOException {
         Path current = currentSnapshot();
         int next = snapshotNumbers().orElse(0) + 1;
         Path snapshot = snapshots.resolve(Integer.toString(next));
@@ -116,7 +148,12 @@ public final class DirectoryRepository {
                 linkAll(current.resolve(SOURCES), snapshot.resolve(SOURCES));
             }
             for (RpmFile rpm : incoming) {
-                add(rpm, snapshot.resolve(rpm.source() ? SOURCES : PACKAGES));
+                Path folder = snapshot.resolve(rpm.source() ? SOURCES : PACKAGES);
+                add(rpm, folder);
+                byte[] json = provenance.get(rpm.path().toAbsolutePath().normalize());
+                if (json != null) {
+                    attach(folder.resolve(rpm.canonicalFileName() + PROVENANCE_SUFFIX), json);
+                }
             }
             writeRepodata(snapshot, key);
             writeDurably(snapshot.resolve(PUBLIC_KEY_FILE), key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
@@ -252,6 +289,73 @@ public final class DirectoryRepository {
             channel.force(true);
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void attach(Path target, byte[] content) throws IOException {
+        if (Files.exists(target)) {
+            if (java.util.Arrays.equals(Files.readAllBytes(target), content)) {
+                return;
+            }
+            throw KilnException.badInput(target.getFileName() + " is already published with different content: "
+                    + "provenance, like the RPM it describes, must never be overwritten");
+        }
+        Path temp = target.resolveSibling("." + target.getFileName() + ".part");
+        Files.deleteIfExists(temp);
+        writeDurably(temp, content);
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Every build key recorded in the provenance of the published RPMs (binary and source), with
+     * the RPMs whose provenance names it, as paths under {@link #location()}. Reads only the small
+     * provenance files, once per snapshot.
+     */
+    public Map<String, List<Path>> buildKeys() {
+        Path current = currentSnapshot();
+        if (current == null) {
+            return Map.of();
+        }
+        PublishedBuilds cached = buildKeys;
+        if (cached == null || !cached.snapshot().equals(current)) {
+            cached = PublishedBuilds.read(current, List.of(PACKAGES, SOURCES));
+            buildKeys = cached;
+        }
+        Map<String, List<Path>> result = new TreeMap<>();
+        cached.rpmsByKey().forEach((k, names) -> result.put(k, names.stream().map(location::resolve).toList()));
+        return result;
+    }
+
+    /**
+     * The published build whose provenance records {@code buildKey}, if any: what a planner needs to
+     * decide a package is up to date. Reads the headers of that build's RPMs only.
+     */
+    public Optional<PublishedBuild> findByBuildKey(String buildKey) {
+        List<Path> rpms = buildKeys().get(buildKey);
+        if (rpms == null) {
+            return Optional.empty();
+        }
+        List<Nevra> nevras = rpms.stream().map(RpmFile::read).map(RpmFile::nevra)
+                .sorted(Comparator.comparing(Nevra::toString)).toList();
+        return Optional.of(new PublishedBuild(buildKey, nevras, rpms));
+    }
+
+    /** The provenance document published beside {@code rpmFileName} ({@code hello-1.0-1.noarch.rpm}), if any. */
+    public Optional<byte[]> provenance(String rpmFileName) {
+        Path current = currentSnapshot();
+        if (current == null) {
+            return Optional.empty();
+        }
+        for (String folder : List.of(PACKAGES, SOURCES)) {
+            Path file = current.resolve(folder).resolve(rpmFileName + PROVENANCE_SUFFIX);
+            if (Files.isRegularFile(file)) {
+                try {
+                    return Optional.of(Files.readAllBytes(file));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     private static void writeRepodata(Path snapshot, SigningKey key) throws IOException {

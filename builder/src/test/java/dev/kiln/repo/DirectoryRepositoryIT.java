@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.KilnException;
+import dev.kiln.build.BuildKey;
+import dev.kiln.build.Provenance;
 import dev.kiln.rpm.KeyGenerator;
 import dev.kiln.rpm.RpmFile;
 import dev.kiln.rpm.RpmSigner;
@@ -19,7 +21,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -76,19 +80,34 @@ class DirectoryRepositoryIT {
     @Test
     void secondVersionIsListedAlongsideTheFirstAndDnfPicksTheNewer() throws IOException {
         DirectoryRepository repo = new DirectoryRepository(dir.resolve("two/repo"));
-        repo.publish(List.of(hello1, helloSource), key);
-        repo.publish(List.of(hello2), key);
+        String key1 = "sha256:" + "1".repeat(64);
+        String key2 = "sha256:" + "2".repeat(64);
+        repo.publish(List.of(hello1, helloSource), Map.of(hello1, provenance(key1, hello1, helloSource),
+                helloSource, provenance(key1, hello1, helloSource)), key);
+        Path json1 = repo.location().resolve("Packages/kiln-hello-1.0-1.noarch.rpm.provenance.json");
+        Object inode1 = Files.getAttribute(json1, "unix:ino");
+        repo.publish(List.of(hello2), Map.of(hello2, provenance(key2, hello2)), key);
         assertThat(repo.list()).extracting(Object::toString).containsExactly("kiln-hello-1.0-1.noarch", "kiln-hello-2.0-1.noarch");
         assertThat(repo.location().resolve("SRPMS").resolve(helloSource.getFileName())).exists();
+        assertThat(repo.location().resolve("SRPMS").resolve(helloSource.getFileName() + ".provenance.json"))
+                .hasBinaryContent(provenance(key1, hello1, helloSource));
+        // The provenance of the first publish is carried into the second snapshot as a hard link, like its RPM.
+        assertThat(Files.getAttribute(json1, "unix:ino")).isEqualTo(inode1);
+        assertThat(repo.location().resolve("Packages/kiln-hello-2.0-1.noarch.rpm.provenance.json")).exists();
+        // Repodata indexes the RPMs only.
         assertThat(primaryNames(repo.location())).containsExactly("kiln-hello", "kiln-hello");
+        assertThat(Files.readString(repo.location().resolve("repodata/repomd.xml"))).doesNotContain("provenance");
         // Only the live snapshot and the one before it remain.
         try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo.snapshots"))) {
             assertThat(snapshots.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).containsExactlyInAnyOrder("1", "2");
         }
-        repo.publish(List.of(hello2), key); // same bytes again: accepted, nothing new
+        repo.publish(List.of(hello2), Map.of(hello2, provenance(key2, hello2)), key); // same bytes again: accepted, nothing new
         try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo.snapshots"))) {
             assertThat(snapshots.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).containsExactlyInAnyOrder("2", "3");
         }
+        assertThat(repo.buildKeys()).containsOnlyKeys(key1, key2);
+        assertThat(repo.findByBuildKey(key1)).hasValueSatisfying(b -> assertThat(b.packages()).extracting(Object::toString)
+                .containsExactly("kiln-hello-1.0-1.noarch", "kiln-hello-1.0-1.src"));
 
         try (RepositoryServer server = RepositoryServer.start(repo.location(), "127.0.0.1", 0)) {
             Path root = Files.createTempDirectory(dir, "root");
@@ -97,6 +116,60 @@ class DirectoryRepositoryIT {
             assertThat(root.resolve("usr/share/kiln-hello/2.0.txt")).exists();
             assertThat(root.resolve("usr/share/kiln-hello/1.0.txt")).doesNotExist();
         }
+    }
+
+    @Test
+    void findsAPublishedBuildByItsBuildKeyFromTheProvenanceAlone() throws IOException {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("keys/repo"));
+        assertThat(repo.findByBuildKey("sha256:" + "1".repeat(64))).isEmpty();
+        String key1 = "sha256:" + "1".repeat(64);
+        repo.publish(List.of(hello1, helloSource), Map.of(hello1, provenance(key1, hello1, helloSource),
+                helloSource, provenance(key1, hello1, helloSource)), key);
+        repo.publish(List.of(hello2), key); // no provenance: not found by any key
+
+        PublishedBuild found = repo.findByBuildKey(key1).orElseThrow();
+        assertThat(found.buildKey()).isEqualTo(key1);
+        assertThat(found.packages()).extracting(Object::toString).containsExactly("kiln-hello-1.0-1.noarch", "kiln-hello-1.0-1.src");
+        assertThat(found.rpms()).containsExactly(repo.location().resolve("Packages/kiln-hello-1.0-1.noarch.rpm"),
+                repo.location().resolve("SRPMS/kiln-hello-1.0-1.src.rpm"));
+        assertThat(found.rpms()).allSatisfy(p -> assertThat(p).exists());
+        assertThat(repo.findByBuildKey("sha256:" + "2".repeat(64))).isEmpty();
+        assertThat(repo.provenance("kiln-hello-1.0-1.noarch.rpm")).isPresent();
+        assertThat(repo.provenance("kiln-hello-2.0-1.noarch.rpm")).isEmpty();
+
+        // A later publish is seen by the same instance: the cache follows the live snapshot.
+        String key2 = "sha256:" + "2".repeat(64);
+        Path hello3 = signed(TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-hello", "3.0", "w19.zstdio"));
+        repo.publish(List.of(hello3), Map.of(hello3, provenance(key2, hello3)), key);
+        assertThat(repo.findByBuildKey(key2)).hasValueSatisfying(b -> assertThat(b.packages()).extracting(Object::toString)
+                .containsExactly("kiln-hello-3.0-1.noarch"));
+    }
+
+    @Test
+    void refusesToOverwriteProvenanceAndProvenanceOfAnRpmNotPublished() throws IOException {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("prov-overwrite/repo"));
+        String key1 = "sha256:" + "1".repeat(64);
+        repo.publish(List.of(hello1), Map.of(hello1, provenance(key1, hello1)), key);
+        String before = treeDigest(dir.resolve("prov-overwrite"));
+
+        assertThatThrownBy(() -> repo.publish(List.of(hello1), Map.of(hello1, provenance("sha256:" + "3".repeat(64), hello1)), key))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                .hasMessageContaining("kiln-hello-1.0-1.noarch.rpm.provenance.json")
+                .hasMessageContaining("never be overwritten");
+        assertThatThrownBy(() -> repo.publish(List.of(hello1), Map.of(hello2, provenance(key1, hello2)), key))
+                .isInstanceOf(KilnException.class)
+                .hasMessageContaining("not among the RPMs to publish");
+        assertThatThrownBy(() -> repo.publish(List.of(hello2), Map.of(hello2, "not json".getBytes()), key))
+                .isInstanceOf(KilnException.class)
+                .hasMessageContaining("is not JSON");
+        assertThat(treeDigest(dir.resolve("prov-overwrite"))).isEqualTo(before);
+    }
+
+    /** A real provenance document, as the build renders it, naming {@code subjects}. */
+    private static byte[] provenance(String buildKey, Path... subjects) {
+        return new Provenance("kiln-hello", null, "0".repeat(40), false, "git+file:///defs", List.of("kiln", "build", "kiln-hello"),
+                new BuildKey(buildKey), "el9", "sha256:" + "9".repeat(64), "sha256:tool", Map.of(), List.of(subjects),
+                "20240101-000000-000", Instant.EPOCH, Instant.EPOCH.plusSeconds(1), "0.1.0").render();
     }
 
     @Test
