@@ -234,7 +234,8 @@ public record RpmFile(Path path, Nevra nevra, boolean source, boolean signed, Li
         return value instanceof Object[] array && array.length == 1 ? array[0] : value;
     }
 
-    private static List<Entry> entries(InputHeader<RpmTag> header) {
+    // Package-private: PayloadManifest reads the same file list.
+    static List<Entry> entries(InputHeader<RpmTag> header) {
         String[] baseNames = strings(header.getOptionalTag(RpmTag.BASENAMES));
         String[] dirNames = strings(header.getOptionalTag(RpmTag.DIRNAMES));
         Object[] dirIndexes = array(header.getOptionalTag(RpmTag.DIR_INDEXES));
