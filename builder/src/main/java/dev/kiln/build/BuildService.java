@@ -270,9 +270,11 @@ public final class BuildService {
                 BuildResult second = builds.build(in, dependencies, key, out);
                 Reproducibility.Report report = Reproducibility.compare(result.rpms(), second.rpms());
                 report.render().lines().forEach(out::notice);
-                if (!report.identical()) {
+                if (!report.reproducible()) {
                     return new BuildOutcome.Failed(in.packageName(), in.packageName() + " is not reproducible: "
-                            + report.headline(), KilnException.BUILD_FAILED, second.record().resolve("build.log"), elapsed(started));
+                            + report.render().lines().filter(l -> !l.startsWith(" ")).filter(l -> !l.contains("identical"))
+                                    .collect(Collectors.joining("; ")),
+                            KilnException.BUILD_FAILED, second.record().resolve("build.log"), elapsed(started));
                 }
             }
             return new BuildOutcome.Built(result);
