@@ -34,7 +34,7 @@ class JunitReportTest {
                 + "error: File not found: <&\"'> \u001b[31mred\u001b[0m\n");
         BuildResult hello = new BuildResult("hello", "hello-1.0-1.noarch", List.of(Path.of("/r/hello-1.0-1.noarch.rpm")),
                 Path.of("/r/hello-1.0-1.src.rpm"), "0123456789ABCDEF", "rpm-builder", "sha256:abc", "c0ffee", false,
-                Duration.ofMillis(12_345), Path.of("/r/record.json"), true);
+                Duration.ofMillis(12_345), Path.of("/r/record.json"), true, "sha256:" + "0".repeat(64));
         return List.of(
                 new BuildOutcome.Built(hello),
                 new BuildOutcome.UpToDate("maven", "maven-3.9.9-1.noarch", "bk-42"),

@@ -44,8 +44,13 @@ class KilnCommandTest {
     }
 
     @Test
-    void packageIsRequired() {
-        assertThatThrownBy(() -> build.parse(List.of("--json"))).hasMessageContaining("missing <package>...");
+    void buildNeedsExactlyOneWayOfNamingPackages() {
+        Output out = Output.to(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()),
+                new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        for (List<String> tokens : List.of(List.of("--json"), List.of("hello", "--all"), List.of("--all", "--changed-since", "HEAD"))) {
+            assertThatThrownBy(() -> build.execute(tokens, out)).as(tokens.toString())
+                    .hasMessageContaining("name packages, or give --all, or --changed-since REF: exactly one of them");
+        }
     }
 
     @Test
