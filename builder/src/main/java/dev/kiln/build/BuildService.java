@@ -115,7 +115,7 @@ public final class BuildService {
                 listener.stage("Start: builder image " + builder);
                 PinnedImage pinned = BuilderImage.resolve(engine, builder, first.builderContext(), first.builderLock(),
                         listener::notice);
-                Map<String, String> keys = buildKeys(plan, inputs, pinned, published);
+                Map<String, String> keys = buildKeys(plan, inputs, pinned, published, repository);
                 List<BuildOutcome> outcomes = schedule(plan, inputs, keys, new PackageBuild(config, engine, pinned, key),
                         repository, published, request);
                 return finish(outcomes, request, repository, key, pinned, started);
@@ -193,15 +193,13 @@ public final class BuildService {
 
     /** Build keys in build order, so each can include the keys of what it builds on. */
     private static Map<String, String> buildKeys(BuildPlan plan, Map<String, PackageInputs> inputs, PinnedImage image,
-            List<RpmFile> published) {
+            List<RpmFile> published, DirectoryRepository repository) {
         Map<String, String> keys = new LinkedHashMap<>();
         for (String pkg : plan.order()) {
             PackageInputs in = inputs.get(pkg);
             Map<String, String> dependencyKeys = new TreeMap<>();
             for (String dep : plan.dependencies(pkg)) {
-                dependencyKeys.put(dep, keys.containsKey(dep) ? keys.get(dep)
-                        : "release:" + Releases.latest(published, dep).stream().map(r -> r.nevra().toString()).sorted()
-                                .collect(Collectors.joining(",")));
+                dependencyKeys.put(dep, keys.containsKey(dep) ? keys.get(dep) : releasedKey(dep, published, repository));
             }
             Map<String, String> remote = new TreeMap<>();
             in.remoteSources().forEach(s -> remote.put(s.fileName(), in.sources().find(s.fileName()).orElseThrow().sha512()));
@@ -209,6 +207,27 @@ public final class BuildService {
                     dependencyKeys).value());
         }
         return keys;
+    }
+
+    /**
+     * The build key of a dependency taken from the repository: the one its provenance records, or,
+     * for a release published without provenance, a key derived from its NEVRAs.
+     */
+    private static String releasedKey(String dep, List<RpmFile> published, DirectoryRepository repository) {
+        List<RpmFile> release = Releases.latest(published, dep);
+        Set<String> files = release.stream().map(r -> r.path().getFileName().toString()).collect(Collectors.toSet());
+        for (Map.Entry<String, List<Path>> e : repository.buildKeys().entrySet()) {
+            if (e.getValue().stream().anyMatch(p -> files.contains(p.getFileName().toString()))) {
+                return e.getKey();
+            }
+        }
+        String nevras = release.stream().map(r -> r.nevra().toString()).sorted().collect(Collectors.joining(","));
+        try {
+            return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("release:" + nevras).getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private List<BuildOutcome> schedule(BuildPlan plan, Map<String, PackageInputs> inputs, Map<String, String> keys,
@@ -244,7 +263,8 @@ public final class BuildService {
                         slots.acquireUninterruptibly();
                         try {
                             BuildOutcome o = buildOne(builds, inputs.get(pkg), dependencyRpms(plan, pkg, outputs, published),
-                                    key, many ? prefixed(pkg) : listener, request);
+                                    key, RebuildSuffix.forBuild(inputs.get(pkg).spec(), published), many ? prefixed(pkg) : listener,
+                                    request);
                             if (o instanceof BuildOutcome.Built b) {
                                 outputs.put(pkg, b.result().rpms());
                             } else if (!request.keepGoing()) {
@@ -261,13 +281,13 @@ public final class BuildService {
     }
 
     private BuildOutcome buildOne(PackageBuild builds, PackageInputs in, Map<String, byte[]> dependencies, String key,
-            BuildListener out, BuildRequest request) {
+            String dist, BuildListener out, BuildRequest request) {
         long started = System.nanoTime();
         try {
-            BuildResult result = builds.build(in, dependencies, key, out);
+            BuildResult result = builds.build(in, dependencies, key, dist, out);
             if (request.checkReproducible()) {
                 out.stage("Start: second build of " + in.packageName() + " to check reproducibility");
-                BuildResult second = builds.build(in, dependencies, key, out);
+                BuildResult second = builds.build(in, dependencies, key, dist, out);
                 Reproducibility.Report report = Reproducibility.compare(result.rpms(), second.rpms());
                 report.render().lines().forEach(out::notice);
                 if (!report.reproducible()) {

@@ -63,7 +63,7 @@ final class PackageBuild {
      * Builds {@code in}; {@code dependencies} are the RPMs of internal build dependencies to
      * install into the build image, {@code buildKey} identifies the inputs.
      */
-    BuildResult build(PackageInputs in, Map<String, byte[]> dependencies, String buildKey, BuildListener listener) {
+    BuildResult build(PackageInputs in, Map<String, byte[]> dependencies, String buildKey, String dist, BuildListener listener) {
         long started = System.nanoTime();
         SpecFile spec = in.spec();
         try (BuildRecord record = BuildRecord.create(config.records(), in)) {
@@ -79,8 +79,12 @@ final class PackageBuild {
                 imageId = DependencyImage.with(engine, imageId, dependencies, logged::log);
             }
 
-            logged.stage("Start: rpmbuild " + spec.name() + "-" + spec.version() + "-" + spec.release());
-            List<Path> outputs = runRpmbuild(imageId, in, remote, record.folder().resolve("rpms"), record, logged);
+            if (dist != null) {
+                logged.notice(spec.name() + "-" + spec.version() + "-" + spec.release() + " is published already: "
+                        + "rebuilding it as release " + spec.release() + dist + " (%dist " + dist + ")");
+            }
+            logged.stage("Start: rpmbuild " + spec.name() + "-" + spec.version() + "-" + spec.release() + (dist == null ? "" : dist));
+            List<Path> outputs = runRpmbuild(imageId, in, remote, dist, record.folder().resolve("rpms"), record, logged);
 
             logged.stage("Start: sign with key " + key.keyId());
             RpmSigner signer = new RpmSigner(key);
@@ -115,13 +119,16 @@ final class PackageBuild {
         }
     }
 
-    private List<Path> runRpmbuild(String imageId, PackageInputs in, Map<String, Path> remote, Path outDir, BuildRecord record,
-            BuildListener logged) {
+    private List<Path> runRpmbuild(String imageId, PackageInputs in, Map<String, Path> remote, String dist, Path outDir,
+            BuildRecord record, BuildListener logged) {
         byte[] tar = RpmbuildInput.tar(in, remote);
         List<String> command = List.of("sh", RpmbuildInput.HOME + "/kiln-build.sh");
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SOURCE_DATE_EPOCH", Long.toString(in.sourceDateEpoch()));
         env.put("HOME", RpmbuildInput.HOME);
+        if (dist != null) {
+            env.put("KILN_DIST", dist);
+        }
         ContainerLimits limits = new ContainerLimits(config.build().memoryBytes(), config.build().pids(),
                 config.build().timeout());
         try (BuildContainer container = BuildContainer.create(engine, imageId, limits, command, env)) {

@@ -25,6 +25,7 @@ final class RpmbuildInput {
             set -u
             cd "$HOME"
             set -- --define "_topdir $HOME/rpmbuild" --define "_buildhost kiln.build"
+            if [ -n "${KILN_DIST:-}" ]; then set -- "$@" --define "dist $KILN_DIST"; fi
             if [ "${SOURCE_DATE_EPOCH:-0}" != 0 ]; then
               set -- "$@" --define "use_source_date_epoch_as_buildtime 1" --define "clamp_mtime_to_source_date_epoch 1"
             else

@@ -167,9 +167,11 @@ public final class BuilderImage {
     }
 
     private static Optional<String> findLocal(DockerEngine engine, String name, String contextDigest) {
+        // Images derived from a builder (DependencyImage) inherit its labels; they are never builders.
         return engine.client().listImagesCmd()
                 .withLabelFilter(Map.of(LABEL_BUILDER, name, LABEL_CONTEXT, contextDigest))
                 .exec().stream()
+                .filter(i -> i.getLabels() == null || !i.getLabels().containsKey(DependencyImage.LABEL))
                 .max(Comparator.comparingLong(Image::getCreated))
                 .map(Image::getId);
     }

@@ -53,7 +53,8 @@ public final class DependencyImage {
                 + "USER 0\n"
                 + "COPY rpms/ /tmp/kiln-deps/\n"
                 + "RUN rpm --install --nodeps" + names + " && rm -rf /tmp/kiln-deps\n"
-                + "USER 1000:1000\n").getBytes(StandardCharsets.UTF_8));
+                + "USER 1000:1000\n"
+                + "LABEL " + BuilderImage.LABEL_BUILDER + "=\"\" " + BuilderImage.LABEL_CONTEXT + "=\"\"\n").getBytes(StandardCharsets.UTF_8));
         log.accept("installing " + String.join(", ", sorted.keySet()) + " into " + tag);
         try {
             String id = engine.client().buildImageCmd(new ByteArrayInputStream(ContainerArchive.pack(context)))
