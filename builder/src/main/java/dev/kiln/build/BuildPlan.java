@@ -24,6 +24,10 @@ import java.util.function.Predicate;
  */
 final class BuildPlan {
 
+    /** A BuildRequires that neither the builder image nor a package of this repository provides. */
+    private record Unsatisfied(SpecFile spec, SpecFile.Requirement requirement) {
+    }
+
     private final Map<String, Set<String>> dependsOn;
     private final List<String> order;
 
@@ -40,7 +44,8 @@ final class BuildPlan {
      */
     static BuildPlan resolve(Map<String, SpecFile> specs, Set<String> requested, Capabilities image, String builder,
             Predicate<String> released) {
-        Map<String, Set<String>> graph = graph(specs, image, builder);
+        Map<String, Unsatisfied> unsatisfied = new TreeMap<>();
+        Map<String, Set<String>> graph = graph(specs, image, unsatisfied);
         Set<String> batch = new TreeSet<>(requested);
         Deque<String> todo = new ArrayDeque<>(batch);
         while (!todo.isEmpty()) {
@@ -51,17 +56,28 @@ final class BuildPlan {
                 }
             }
         }
-        requireAcyclic(graph, specs);
+        for (String pkg : batch) {
+            Unsatisfied u = unsatisfied.get(pkg);
+            if (u != null) {
+                throw KilnException.badInput(u.spec().path() + ":" + u.requirement().line() + ": BuildRequires " + u.requirement()
+                        + ": nobody provides it (not builder image " + builder + ", not a package in specs/): add it to "
+                        + "containers/" + builder + "/ and re-pin, or package it");
+            }
+        }
         Map<String, Set<String>> inRun = new TreeMap<>();
         for (String pkg : batch) {
             inRun.put(pkg, new TreeSet<>(graph.get(pkg)));
         }
+        Map<String, Set<String>> edgesInRun = new TreeMap<>();
+        inRun.forEach((pkg, deps) -> edgesInRun.put(pkg, deps.stream().filter(batch::contains).collect(
+                java.util.stream.Collectors.toCollection(TreeSet::new))));
+        requireAcyclic(edgesInRun, specs);
         return new BuildPlan(inRun, topological(inRun, batch));
     }
 
     /** The packages that changed and every package that (transitively) BuildRequires one of them. */
     static Set<String> withDependents(Map<String, SpecFile> specs, Set<String> changed, Capabilities image, String builder) {
-        Map<String, Set<String>> graph = graph(specs, image, builder);
+        Map<String, Set<String>> graph = graph(specs, image, new TreeMap<>());
         requireAcyclic(graph, specs);
         Set<String> result = new TreeSet<>(changed);
         boolean grew = true;
@@ -87,7 +103,7 @@ final class BuildPlan {
         return dependsOn.getOrDefault(pkg, Set.of());
     }
 
-    private static Map<String, Set<String>> graph(Map<String, SpecFile> specs, Capabilities image, String builder) {
+    private static Map<String, Set<String>> graph(Map<String, SpecFile> specs, Capabilities image, Map<String, Unsatisfied> unsatisfied) {
         Map<String, String> providers = new TreeMap<>();
         for (SpecFile spec : specs.values()) {
             for (String capability : spec.capabilities()) {
@@ -102,9 +118,7 @@ final class BuildPlan {
                 if (internal != null && !internal.equals(spec.name())) {
                     deps.add(internal);
                 } else if (!image.unsatisfied(List.of(r)).isEmpty()) {
-                    throw KilnException.badInput(spec.path() + ":" + r.line() + ": BuildRequires " + r
-                            + ": nobody provides it (not builder image " + builder + ", not a package in specs/): add it to "
-                            + "containers/" + builder + "/ and re-pin, or package it");
+                    unsatisfied.putIfAbsent(spec.name(), new Unsatisfied(spec, r));
                 }
             }
             graph.put(spec.name(), deps);

@@ -86,6 +86,13 @@ public final class BuildService {
                 return new BuildRun(List.of(), false, elapsed(started), note, 0);
             }
             Map<String, byte[]> builderFiles = git.files(target, "containers/" + builder);
+            if (!builderFiles.containsKey("Dockerfile")) {
+                throw KilnException.badInput("unknown builder '" + builder + "': there is no containers/" + builder
+                        + "/Dockerfile (set builder in kiln.yaml or --builder)");
+            }
+            if (!builderFiles.containsKey(PackageInputs.LOCK_FILE)) {
+                throw KilnException.badInput("builder " + builder + " is not pinned: run ./kiln image build " + builder);
+            }
             Capabilities image = imageCapabilities(builder, builderFiles);
             DirectoryRepository repository = new DirectoryRepository(config.repository());
             List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
@@ -151,6 +158,12 @@ public final class BuildService {
         if (request.changedSince() == null) {
             if (request.packages().isEmpty()) {
                 throw KilnException.badInput("build: name packages, or use --all or --changed-since REF (see ./kiln build --help)");
+            }
+            for (String pkg : request.packages()) {
+                if (!specs.containsKey(pkg)) {
+                    // reports what is wrong: no such package, no spec, or a spec that does not parse
+                    PackageInputs.read(git, pkg, config.builder(), request.rev());
+                }
             }
             return new TreeSet<>(request.packages());
         }
@@ -233,6 +246,8 @@ public final class BuildService {
     private List<BuildOutcome> schedule(BuildPlan plan, Map<String, PackageInputs> inputs, Map<String, String> keys,
             PackageBuild builds, DirectoryRepository repository, List<RpmFile> published, BuildRequest request) {
         boolean many = plan.order().size() > 1;
+        // Only a build that will be published must not reuse a published release's NEVRA.
+        boolean publishes = request.publish() && !request.checkReproducible();
         Semaphore slots = new Semaphore(request.jobs());
         AtomicBoolean stop = new AtomicBoolean();
         Map<String, CompletableFuture<BuildOutcome>> futures = new LinkedHashMap<>();
@@ -263,7 +278,8 @@ public final class BuildService {
                         slots.acquireUninterruptibly();
                         try {
                             BuildOutcome o = buildOne(builds, inputs.get(pkg), dependencyRpms(plan, pkg, outputs, published),
-                                    key, RebuildSuffix.forBuild(inputs.get(pkg).spec(), published), many ? prefixed(pkg) : listener,
+                                    key, publishes ? RebuildSuffix.forBuild(inputs.get(pkg).spec(), published) : null,
+                                    many ? prefixed(pkg) : listener,
                                     request);
                             if (o instanceof BuildOutcome.Built b) {
                                 outputs.put(pkg, b.result().rpms());

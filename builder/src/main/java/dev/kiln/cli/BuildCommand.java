@@ -55,6 +55,8 @@ class BuildCommand extends KilnCommand {
                 invocation.flag("force"), invocation.flag("check-reproducible"), List.copyOf(command));
         BuildListener listener = Progress.to(out);
         BuildRun run = new BuildService(config, listener).run(request);
+        run.outcomes().stream().filter(BuildOutcome.Failed.class::isInstance)
+                .forEach(f -> out.error(((BuildOutcome.Failed) f).message()));
         invocation.value("report-junit").ifPresent(file -> JunitReport.write(config.root().resolve(file), "kiln build", run.outcomes(),
                 run.duration()));
         if (invocation.flag("json")) {

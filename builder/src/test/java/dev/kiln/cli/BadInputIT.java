@@ -71,7 +71,7 @@ class BadInputIT {
 
     @Test
     void unknownPackage() {
-        expect(2, project.run("build", "nosuch"), "unknown package 'nosuch'", "specs/nosuch/", "hello, maven");
+        expect(2, project.run("build", "nosuch"), "unknown package 'nosuch'", "specs/nosuch/", "greeter, greeter-motd, hello, libgreet, maven");
     }
 
     @Test

@@ -134,7 +134,7 @@ class BuildCommandIT {
         String spec = project.read("specs/hello/hello.spec");
         try {
             project.write("specs/hello/hello.spec", spec.replace("Release:        1%{?dist}", "Release:        7%{?dist}"));
-            KilnProject.Result committed = project.run("build", "hello", "--rev", "HEAD", "--no-publish", "--json");
+            KilnProject.Result committed = project.run("build", "hello", "--rev", "HEAD", "--no-publish", "--force", "--json");
             assertThat(committed.exitCode()).as(committed.describe()).isZero();
             JsonNode c = JSON.readTree(committed.stdout()).get("builds").get(0);
             assertThat(c.get("nevra").asString()).isEqualTo("hello-1.0-1.noarch");
