@@ -175,6 +175,20 @@ public final class KilnProject {
                 .setCommitter("Kiln Tests", "tests@kiln.dev").setSign(false).call();
     }
 
+    /** Removes a file or folder of the test project (and everything below it). */
+    public static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Every path under {@code dir} with file contents as SHA-256 and links as their target. */
     public static String treeDigest(Path dir) {
         if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

@@ -80,7 +80,7 @@ class BadInputIT {
         try {
             expect(2, project.run("build", "empty"), "specs/empty/empty.spec is missing");
         } finally {
-            deleteTree(project.root().resolve("specs/empty"));
+            KilnProject.deleteTree(project.root().resolve("specs/empty"));
         }
     }
 
@@ -167,7 +167,7 @@ class BadInputIT {
                     dev.kiln.source.SourceCache.sha512(upstream));
             assertThat(project.root().resolve(".kiln/cache/sha512/" + expected)).doesNotExist();
         } finally {
-            deleteTree(project.root().resolve("specs/fetched"));
+            KilnProject.deleteTree(project.root().resolve("specs/fetched"));
         }
     }
 
@@ -181,7 +181,7 @@ class BadInputIT {
             expect(2, project.run("build", "hello", "--builder", "unpinned"), "builder unpinned is not pinned",
                     "./kiln image build unpinned");
         } finally {
-            deleteTree(project.root().resolve("containers/unpinned"));
+            KilnProject.deleteTree(project.root().resolve("containers/unpinned"));
         }
     }
 
@@ -247,7 +247,7 @@ class BadInputIT {
             KilnProject.Result r = expect(1, project.run("build", "slow", "--build.timeout", "4s"), "timed out");
             assertThat(r.stderr()).contains("Start: rpmbuild");
         } finally {
-            deleteTree(project.root().resolve("specs/slow"));
+            KilnProject.deleteTree(project.root().resolve("specs/slow"));
         }
     }
 
@@ -280,20 +280,8 @@ class BadInputIT {
             p.destroy(); // SIGTERM, like Ctrl-C: the shutdown hook removes the container
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         } finally {
-            deleteTree(project.root().resolve("specs/slow"));
+            KilnProject.deleteTree(project.root().resolve("specs/slow"));
         }
     }
 
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
 }

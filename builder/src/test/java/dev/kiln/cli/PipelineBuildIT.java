@@ -42,8 +42,8 @@ class PipelineBuildIT {
     static void project() throws Exception {
         project = KilnProject.create(Files.createDirectories(tmp.resolve("project")));
         // maven needs the network and time; this IT is about the others.
-        deleteTree(project.root().resolve("specs/maven"));
-        deleteTree(project.root().resolve("patches/maven"));
+        KilnProject.deleteTree(project.root().resolve("specs/maven"));
+        KilnProject.deleteTree(project.root().resolve("patches/maven"));
         project.commit("without maven");
     }
 
@@ -182,11 +182,11 @@ class PipelineBuildIT {
         project.write("specs/cyc-b/cyc-b.spec", "Name: cyc-b\nVersion: 1\nRelease: 1\nSummary: b\nLicense: MIT\nBuildRequires: cyc-a\n%description\nb\n");
         KilnProject.Result cycle = expect(project.run("build", "cyc-a"), "dependency cycle in BuildRequires: cyc-a -> cyc-b -> cyc-a");
         assertThat(cycle.stderr()).doesNotContain("Start: rpmbuild");
-        deleteTree(project.root().resolve("specs/cyc-a"));
-        deleteTree(project.root().resolve("specs/cyc-b"));
+        KilnProject.deleteTree(project.root().resolve("specs/cyc-a"));
+        KilnProject.deleteTree(project.root().resolve("specs/cyc-b"));
         project.write("specs/orphan/orphan.spec", "Name: orphan\nVersion: 1\nRelease: 1\nSummary: o\nLicense: MIT\nBuildRequires: libnobody-devel\n%description\no\n");
         expect(project.run("build", "orphan"), "specs/orphan/orphan.spec:6: BuildRequires libnobody-devel: nobody provides it");
-        deleteTree(project.root().resolve("specs/orphan"));
+        KilnProject.deleteTree(project.root().resolve("specs/orphan"));
         assertThat(engine.client().listContainersCmd().withShowAll(true).withLabelFilter(Map.of(BuildContainer.LABEL, "true")).exec())
                 .hasSize(containersBefore);
     }
@@ -202,16 +202,4 @@ class PipelineBuildIT {
         return out.lines().reduce((a, b) -> b).orElse("");
     }
 
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
 }
