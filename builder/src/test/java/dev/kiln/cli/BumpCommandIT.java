@@ -114,6 +114,11 @@ class BumpCommandIT {
         assertThat(record.get("guard").get("blocked").asBoolean()).isTrue();
         assertThat(record.get("guard").get("accepted").asBoolean()).isTrue();
         assertThat(project.run("repo", "list").stdout()).contains("toolbox-1.0-1.noarch").contains("toolbox-2.0-1.noarch");
+        KilnProject.Result against = project.run("diff", "toolbox", "--against", "1.0-1");
+        assertThat(against.exitCode()).as(against.describe()).isEqualTo(1);
+        assertThat(against.stdout()).contains("toolbox-1.0-1.noarch -> toolbox-2.0-1.noarch").contains("/opt/toolbox/ -> /opt/toolbox-2.0/");
+        assertThat(project.run("diff", "toolbox").stdout()).as("against the latest release, which is this build")
+                .contains("release guard: passed");
 
         try (Git git = Git.open(project.root().toFile())) {
             git.checkout().setName("main").call();
