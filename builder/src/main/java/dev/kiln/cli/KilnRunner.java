@@ -34,6 +34,9 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
     @Override
     public void run(ApplicationArguments arguments) throws Exception {
         List<String> args = Arrays.asList(arguments.getSourceArgs());
+        if ("1".equals(System.getenv("KILN_AOT_TRAINING"))) {
+            Training.exercise(ProjectRoot.find());
+        }
         Output out = Output.standard();
         if (args.isEmpty()) {
             if (System.console() != null && !"true".equalsIgnoreCase(System.getenv("CI"))) {

@@ -135,6 +135,18 @@ public final class DockerEngine implements AutoCloseable {
         return base.resolve("kiln");
     }
 
+    /** The engine at DOCKER_HOST (or the default socket) if it answers now; never starts one. */
+    public static java.util.Optional<DockerEngine> reachable(Path stateDir) {
+        String host = System.getenv("DOCKER_HOST");
+        host = host == null || host.isBlank() ? DEFAULT_HOST : host;
+        Connection c = newClient(host);
+        if (answers(c.client())) {
+            return java.util.Optional.of(new DockerEngine(c, host, stateDir));
+        }
+        closeQuietly(c.client());
+        return java.util.Optional.empty();
+    }
+
     static KilnException noEngine(String host) {
         return new KilnException(KilnException.ENVIRONMENT, "No Docker engine at " + host
                 + ": start one with `sudo apt-get install -y docker.io && sudo systemctl start docker` (or `sudo dockerd &`)");

@@ -1,0 +1,66 @@
+package dev.kiln.cli;
+
+import dev.kiln.config.ConfigLoader;
+import dev.kiln.config.KilnConfig;
+import dev.kiln.container.ContainerArchive;
+import dev.kiln.container.DockerEngine;
+import dev.kiln.git.DefinitionRepository;
+import dev.kiln.rpm.KeyGenerator;
+import dev.kiln.rpm.SigningKey;
+import dev.kiln.spec.SpecDocument;
+import dev.kiln.spec.SpecFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The launcher's one-time training run for the JDK's AOT cache ({@code KILN_AOT_TRAINING=1}):
+ * exercises the code a build goes through (configuration, Git, spec reading, tar, OpenPGP,
+ * JSON, the engine API when an engine answers) without changing anything, so later commands
+ * start with those classes already loaded and linked.
+ */
+final class Training {
+
+    private Training() {
+    }
+
+    static void exercise(Path root) {
+        try {
+            KilnConfig config = ConfigLoader.load(root, System.getenv(), Map.of());
+            try (DefinitionRepository git = DefinitionRepository.open(root)) {
+                var snapshot = git.snapshot(null, List.of("specs"));
+                for (Map.Entry<String, byte[]> f : git.files(snapshot, "specs").entrySet()) {
+                    if (f.getKey().endsWith(".spec")) {
+                        String text = new String(f.getValue(), StandardCharsets.UTF_8);
+                        SpecFile.parse(f.getKey(), text);
+                        SpecDocument.parse(f.getKey(), text).render();
+                    }
+                }
+            }
+            ContainerArchive.pack(Map.of("training/file", new byte[64]));
+            Path tmp = Files.createTempDirectory("kiln-training");
+            try {
+                SigningKey key = KeyGenerator.generate(tmp.resolve("key.asc"), tmp.resolve("key.asc.pub"), "training", new char[0]);
+                key.detachedSignature("training".getBytes(StandardCharsets.UTF_8));
+            } finally {
+                try (var files = Files.list(tmp)) {
+                    for (Path p : files.toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+                Files.deleteIfExists(tmp);
+            }
+            DockerEngine.reachable(config.state()).ifPresent(engine -> {
+                try (engine) {
+                    engine.client().listImagesCmd().exec();
+                }
+            });
+            Output.to(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()),
+                    new java.io.PrintStream(java.io.OutputStream.nullOutputStream())).json(Map.of("training", true));
+        } catch (Exception | LinkageError e) {
+            // A training run only warms up; whatever fails here will fail, and be reported, in a real command.
+        }
+    }
+}
