@@ -217,7 +217,7 @@ public abstract class KilnCommand implements Command {
             return code == 0 ? ExitStatus.OK : new ExitStatus(code, "exit code " + code);
         } catch (KilnException e) {
             out.error(e.getMessage());
-            return new ExitStatus(e.exitCode(), e.getMessage());
+            return new ExitStatus(e.exitCode(), "exit code " + e.exitCode());
         } finally {
             out.flush();
         }
