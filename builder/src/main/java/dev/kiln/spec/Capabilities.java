@@ -52,8 +52,4 @@ public final class Capabilities {
             default -> false;
         };
     }
-
-    public List<String> names() {
-        return List.copyOf(provided.keySet());
-    }
 }
