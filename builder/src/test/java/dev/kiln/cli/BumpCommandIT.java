@@ -126,6 +126,25 @@ class BumpCommandIT {
     }
 
     @Test
+    void offlineBumpDropsTheStaleChecksumAndSaysWhatToAdd() throws Exception {
+        KilnProject.Result r = project.run("bump", "toolbox", "--to", "3.0", "--no-fetch", "--json");
+        try {
+            assertThat(r.exitCode()).as(r.describe()).isZero();
+            JsonNode doc = JSON.readTree(r.stdout());
+            assertThat(doc.get("todo").get(0).asString()).startsWith("add 'SHA512 (toolbox-3.0.tar.gz) = <sha512>' to specs/toolbox/sources");
+            assertThat(doc.get("build").isNull()).as("nothing to build without the source").isTrue();
+            assertThat(project.read("specs/toolbox/sources")).doesNotContain("toolbox-1.0.tar.gz");
+            assertThat(project.read("specs/toolbox/toolbox.spec")).contains("Version:        3.0");
+            assertThat(project.branch()).isEqualTo("bump/toolbox-3.0");
+        } finally {
+            try (Git git = Git.open(project.root().toFile())) {
+                git.checkout().setName("main").call();
+                git.branchDelete().setBranchNames("bump/toolbox-3.0").setForce(true).call();
+            }
+        }
+    }
+
+    @Test
     void refusesBadInputChangingNothing() throws Exception {
         String refs = project.refs();
         String specs = KilnProject.treeDigest(project.root().resolve("specs"));
