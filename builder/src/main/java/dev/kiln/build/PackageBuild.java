@@ -73,18 +73,18 @@ final class PackageBuild {
             Map<String, Path> remote = sources(config, in, logged);
             record.sources(remote);
             record.image(image);
-            String imageId = image.imageId();
             if (!dependencies.isEmpty()) {
                 logged.stage("Start: install build dependencies " + dependencies.keySet());
-                imageId = DependencyImage.with(engine, imageId, dependencies, logged::log);
             }
-
-            if (dist != null) {
-                logged.notice(spec.name() + "-" + spec.version() + "-" + spec.release() + " is published already: "
-                        + "rebuilding it as release " + spec.release() + dist + " (%dist " + dist + ")");
+            List<Path> outputs;
+            try (DependencyImage.Handle buildImage = DependencyImage.prepare(engine, image.imageId(), dependencies, logged::log)) {
+                if (dist != null) {
+                    logged.notice(spec.name() + "-" + spec.version() + "-" + spec.release() + " is published already: "
+                            + "rebuilding it as release " + spec.release() + dist + " (%dist " + dist + ")");
+                }
+                logged.stage("Start: rpmbuild " + spec.name() + "-" + spec.version() + "-" + spec.release() + (dist == null ? "" : dist));
+                outputs = runRpmbuild(buildImage.imageId(), in, remote, dist, record.folder().resolve("rpms"), record, logged);
             }
-            logged.stage("Start: rpmbuild " + spec.name() + "-" + spec.version() + "-" + spec.release() + (dist == null ? "" : dist));
-            List<Path> outputs = runRpmbuild(imageId, in, remote, dist, record.folder().resolve("rpms"), record, logged);
 
             logged.stage("Start: sign with key " + key.keyId());
             RpmSigner signer = new RpmSigner(key);

@@ -29,8 +29,44 @@ public final class DependencyImage {
     private DependencyImage() {
     }
 
+    /**
+     * An image to build in: the builder image itself when there is nothing to install, else one
+     * with {@code rpms} installed. Closing it removes an image this call made: the RPMs of each
+     * build differ (signatures, build times), so keeping them would only fill the disk.
+     */
+    public record Handle(DockerEngine engine, String imageId, boolean made) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (made) {
+                try {
+                    engine.client().removeImageCmd(imageId).withForce(true).exec();
+                } catch (RuntimeException e) {
+                    // still in use by a parallel build of the same dependencies; that build removes it
+                }
+            }
+        }
+    }
+
+    public static Handle prepare(DockerEngine engine, String builderImageId, Map<String, byte[]> rpms, Consumer<String> log) {
+        if (rpms.isEmpty()) {
+            return new Handle(engine, builderImageId, false);
+        }
+        boolean existed = exists(engine, rpms, builderImageId);
+        String id = with(engine, builderImageId, rpms, log);
+        return new Handle(engine, id, !existed);
+    }
+
+    private static boolean exists(DockerEngine engine, Map<String, byte[]> rpms, String builderImageId) {
+        try {
+            engine.client().inspectImageCmd("kiln/deps:" + digest(builderImageId, new TreeMap<>(rpms)).substring(0, 16)).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
     /** The builder image itself when there is nothing to install. */
-    public static String with(DockerEngine engine, String builderImageId, Map<String, byte[]> rpms, Consumer<String> log) {
+    static String with(DockerEngine engine, String builderImageId, Map<String, byte[]> rpms, Consumer<String> log) {
         if (rpms.isEmpty()) {
             return builderImageId;
         }
