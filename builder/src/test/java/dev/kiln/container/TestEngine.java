@@ -95,7 +95,7 @@ final class TestEngine {
     }
 
     /**
-     * Marks the containers this test run creates. The engine is shared (other sessions build on it
+     * Marks the containers this test run creates. The engine may be shared (other builds run on it
      * at the same time), so "no build container left" is checked for ours, not for everybody's.
      */
     static final String RUN_MARK = "KILN_TEST_RUN=" + java.util.UUID.randomUUID();
