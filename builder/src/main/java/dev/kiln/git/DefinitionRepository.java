@@ -34,6 +34,14 @@ public final class DefinitionRepository implements AutoCloseable {
         this.repository = repository;
     }
 
+    static {
+        // JGit would run `git --version` and `git config --system --show-origin` to find the system
+        // config: two processes on every command. Git's own default location (or GIT_CONFIG_SYSTEM) is it.
+        String system = System.getenv("GIT_CONFIG_SYSTEM");
+        org.eclipse.jgit.util.FS.DETECTED.setGitSystemConfig(new java.io.File(system == null || system.isBlank()
+                ? "/etc/gitconfig" : system));
+    }
+
     /** Opens the repository at {@code root}; a folder that is not a Git work tree is read as plain files. */
     public static DefinitionRepository open(Path root) {
         try {
