@@ -85,11 +85,7 @@ public final class BuildService {
                 listener.notice(note);
                 return new BuildRun(List.of(), false, elapsed(started), note, 0);
             }
-            Map<String, byte[]> builderFiles = git.files(target, "containers/" + builder);
-            if (!builderFiles.containsKey("Dockerfile")) {
-                throw KilnException.badInput("unknown builder '" + builder + "': there is no containers/" + builder
-                        + "/Dockerfile (set builder in kiln.yaml or --builder)");
-            }
+            Map<String, byte[]> builderFiles = PackageInputs.builderFiles(git, target, builder);
             if (!builderFiles.containsKey(PackageInputs.LOCK_FILE)) {
                 throw KilnException.badInput("builder " + builder + " is not pinned: run ./kiln image build " + builder);
             }

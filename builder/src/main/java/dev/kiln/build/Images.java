@@ -1,6 +1,5 @@
 package dev.kiln.build;
 
-import dev.kiln.KilnException;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.container.BaseImage;
 import dev.kiln.container.BuilderImage;
@@ -8,7 +7,6 @@ import dev.kiln.container.BuilderImageEntry;
 import dev.kiln.container.DockerEngine;
 import dev.kiln.container.PinnedImage;
 import dev.kiln.git.DefinitionRepository;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -40,12 +38,9 @@ public final class Images {
     public PinnedImage buildAndPin(String name) {
         Map<String, byte[]> context;
         try (DefinitionRepository git = DefinitionRepository.open(config.root())) {
-            context = new LinkedHashMap<>(git.files(git.snapshot(null, List.of()), "containers/" + name));
+            context = PackageInputs.builderFiles(git, git.snapshot(null, List.of()), name);
         }
         context.remove(PackageInputs.LOCK_FILE);
-        if (!context.containsKey("Dockerfile")) {
-            throw KilnException.badInput("unknown builder '" + name + "': there is no containers/" + name + "/Dockerfile");
-        }
         try (DockerEngine engine = DockerEngine.connect(config.state(), say)) {
             say.accept("Start: image build " + name);
             return BuilderImage.pin(engine, name, context,

@@ -95,15 +95,21 @@ record PackageInputs(
             }
             remote.add(source);
         }
-        Map<String, byte[]> context = new LinkedHashMap<>(git.files(snapshot, builderDir));
+        Map<String, byte[]> context = builderFiles(git, snapshot, builder);
         byte[] lock = context.remove(LOCK_FILE);
-        if (!context.containsKey("Dockerfile")) {
-            throw KilnException.badInput("unknown builder '" + builder + "': there is no " + builderDir
-                    + "/Dockerfile (set builder in kiln.yaml or --builder)");
-        }
         return new PackageInputs(pkg, snapshot, specPath, specBytes, spec, Map.copyOf(local), Map.copyOf(patches),
                 sources, sourcesPath, List.copyOf(remote), builder, Map.copyOf(context),
                 lock == null ? null : BuildService.read(lock));
+    }
+
+    /** The files of containers/&lt;builder&gt;/ (its image.lock included), refusing a folder without a Dockerfile. */
+    static Map<String, byte[]> builderFiles(DefinitionRepository git, DefinitionRepository.Snapshot snapshot, String builder) {
+        Map<String, byte[]> files = new LinkedHashMap<>(git.files(snapshot, "containers/" + builder));
+        if (!files.containsKey("Dockerfile")) {
+            throw KilnException.badInput("unknown builder '" + builder + "': there is no containers/" + builder
+                    + "/Dockerfile (set builder in kiln.yaml or --builder)");
+        }
+        return files;
     }
 
     long sourceDateEpoch() {

@@ -1,18 +1,10 @@
 package dev.kiln.build;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +88,7 @@ public record Provenance(String packageName, String revision, String commit, boo
         statement.put("_type", STATEMENT_TYPE);
         List<Map<String, Object>> subject = new ArrayList<>();
         for (Path rpm : subjects.stream().sorted(Comparator.comparing(p -> p.getFileName().toString())).toList()) {
-            subject.add(descriptor(rpm.getFileName().toString(), null, Map.of("sha256", sha256(rpm)), null));
+            subject.add(descriptor(rpm.getFileName().toString(), null, Map.of("sha256", BuildRecord.sha256(rpm)), null));
         }
         statement.put("subject", subject);
         statement.put("predicateType", PREDICATE_TYPE);
@@ -161,14 +153,4 @@ public record Provenance(String packageName, String revision, String commit, boo
         return d;
     }
 
-    private static String sha256(Path file) {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -50,7 +50,7 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
         }
         String first = args.get(0);
         if (first.equals("--version") || first.equals("-V") || (first.equals("version") && args.size() == 1)) {
-            out.result("kiln " + version());
+            out.result("kiln " + dev.kiln.build.KilnVersion.get());
             return;
         }
         if (first.equals("--help") || first.equals("-h")) {
@@ -82,11 +82,6 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
             }
             return KilnException.BUILD_FAILED;
         }
-    }
-
-    static String version() {
-        String v = KilnRunner.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
     }
 
     @Override
