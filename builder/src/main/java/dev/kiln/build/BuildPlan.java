@@ -45,6 +45,9 @@ final class BuildPlan {
     static BuildPlan resolve(Map<String, SpecFile> specs, Set<String> requested, Capabilities image, String builder,
             Predicate<String> released) {
         Map<String, Unsatisfied> unsatisfied = new TreeMap<>();
+        for (String pkg : requested) {
+            requireNameOfFolder(pkg, specs.get(pkg));
+        }
         Map<String, Set<String>> graph = graph(specs, image, unsatisfied);
         Set<String> batch = new TreeSet<>(requested);
         Deque<String> todo = new ArrayDeque<>(batch);
@@ -57,6 +60,7 @@ final class BuildPlan {
             }
         }
         for (String pkg : batch) {
+            requireNameOfFolder(pkg, specs.get(pkg));
             Unsatisfied u = unsatisfied.get(pkg);
             if (u != null) {
                 throw KilnException.badInput(u.spec().path() + ":" + u.requirement().line() + ": BuildRequires " + u.requirement()
@@ -103,26 +107,36 @@ final class BuildPlan {
         return dependsOn.getOrDefault(pkg, Set.of());
     }
 
+    /** A spec whose Name is not its folder's would be built and published under a name nobody asked for. */
+    private static void requireNameOfFolder(String pkg, SpecFile spec) {
+        if (spec != null && !spec.name().equals(pkg)) {
+            throw KilnException.badInput(spec.path() + ": Name is '" + spec.name() + "' but the folder is specs/" + pkg
+                    + "/: make them the same");
+        }
+    }
+
+    /** Edges by package folder name (the key of {@code specs}), the name every caller asks by. */
     private static Map<String, Set<String>> graph(Map<String, SpecFile> specs, Capabilities image, Map<String, Unsatisfied> unsatisfied) {
         Map<String, String> providers = new TreeMap<>();
-        for (SpecFile spec : specs.values()) {
+        specs.forEach((pkg, spec) -> {
             for (String capability : spec.capabilities()) {
-                providers.merge(capability, spec.name(), (a, b) -> a.equals(capability) ? a : b.equals(capability) ? b : a);
+                // a package's own name wins over another package providing the same capability
+                providers.merge(capability, pkg, (a, b) -> a.equals(capability) ? a : b.equals(capability) ? b : a);
             }
-        }
+        });
         Map<String, Set<String>> graph = new TreeMap<>();
-        for (SpecFile spec : specs.values()) {
+        specs.forEach((pkg, spec) -> {
             Set<String> deps = new TreeSet<>();
             for (SpecFile.Requirement r : spec.buildRequires()) {
                 String internal = providers.get(r.capability());
-                if (internal != null && !internal.equals(spec.name())) {
+                if (internal != null && !internal.equals(pkg)) {
                     deps.add(internal);
                 } else if (!image.unsatisfied(List.of(r)).isEmpty()) {
-                    unsatisfied.putIfAbsent(spec.name(), new Unsatisfied(spec, r));
+                    unsatisfied.putIfAbsent(pkg, new Unsatisfied(spec, r));
                 }
             }
-            graph.put(spec.name(), deps);
-        }
+            graph.put(pkg, deps);
+        });
         return graph;
     }
 

@@ -13,6 +13,7 @@ import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.repo.PublishedBuild;
 import dev.kiln.rpm.RpmFile;
 import dev.kiln.rpm.SigningKey;
+import dev.kiln.source.SourceFetcher;
 import dev.kiln.spec.Capabilities;
 import dev.kiln.spec.SpecFile;
 import java.io.IOException;
@@ -100,6 +101,7 @@ public final class BuildService {
             for (String pkg : plan.order()) {
                 listener.stage("Start: read definitions of " + pkg);
                 inputs.put(pkg, PackageInputs.read(git, pkg, builder, request.rev()));
+                inputs.get(pkg).checkSourceLocations(new SourceFetcher(config.sourcesFolder()));
             }
             if (request.publish()) {
                 repository.checkWritable();

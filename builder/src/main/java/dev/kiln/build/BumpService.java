@@ -87,7 +87,7 @@ public final class BumpService {
             in.sources().entries().stream().map(SourcesFile.Entry::fileName).filter(f -> !referenced.contains(f)).forEach(stale::add);
             List<SourcesFile.Entry> added = new ArrayList<>();
             Map<String, Path> fetched = new LinkedHashMap<>();
-            SourceCache cache = new SourceCache(config.cache(), new SourceFetcher());
+            SourceCache cache = new SourceCache(config.cache(), new SourceFetcher(config.sourcesFolder()));
             for (SpecFile.SourceTag source : bumped.sources()) {
                 if (!source.isRemote() || in.localSources().containsKey(source.fileName())
                         || in.sources().find(source.fileName()).isPresent()) {

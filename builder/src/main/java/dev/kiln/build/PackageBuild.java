@@ -48,7 +48,7 @@ final class PackageBuild {
 
     /** Remote sources from the cache, fetched and verified first where missing. */
     static Map<String, Path> sources(KilnConfig config, PackageInputs in, BuildListener logged) {
-        SourceCache cache = new SourceCache(config.cache(), new SourceFetcher());
+        SourceCache cache = new SourceCache(config.cache(), new SourceFetcher(config.sourcesFolder()));
         Map<String, Path> files = new LinkedHashMap<>();
         for (SpecFile.SourceTag source : in.remoteSources()) {
             SourcesFile.Entry entry = in.sources().find(source.fileName()).orElseThrow();

@@ -2,6 +2,7 @@ package dev.kiln.build;
 
 import dev.kiln.KilnException;
 import dev.kiln.git.DefinitionRepository;
+import dev.kiln.source.SourceFetcher;
 import dev.kiln.source.SourcesFile;
 import dev.kiln.spec.SpecFile;
 import java.nio.file.Files;
@@ -110,6 +111,13 @@ record PackageInputs(
                     + "/Dockerfile (set builder in kiln.yaml or --builder)");
         }
         return files;
+    }
+
+    /** Refuses a remote source the fetcher would not open (a {@code file:} URL outside sources.folder), reading nothing. */
+    void checkSourceLocations(SourceFetcher fetcher) {
+        for (SpecFile.SourceTag source : remoteSources) {
+            fetcher.check(specPath + ":" + source.line() + ": Source" + source.number(), source.value());
+        }
     }
 
     long sourceDateEpoch() {

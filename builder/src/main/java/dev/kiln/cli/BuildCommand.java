@@ -7,6 +7,7 @@ import dev.kiln.build.BuildRequest;
 import dev.kiln.build.BuildResult;
 import dev.kiln.build.BuildRun;
 import dev.kiln.build.BuildService;
+import dev.kiln.config.ConfigLoader;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.repo.DirectoryRepository;
 import java.nio.file.Path;
@@ -48,8 +49,10 @@ class BuildCommand extends KilnCommand {
         int jobs = invocation.value("jobs").map(BuildCommand::jobs).orElse(Runtime.getRuntime().availableProcessors());
         KilnConfig config = config(invocation);
         List<String> command = new ArrayList<>(List.of("kiln", "build"));
-        command.addAll(invocation.arguments());
-        invocation.options().forEach((k, values) -> values.forEach(v -> command.add("--" + k + ("true".equals(v) ? "" : "=" + v))));
+        invocation.arguments().forEach(a -> command.add(ConfigLoader.recordable("", a)));
+        // Recorded in provenance, which is published and served: no secret value goes in.
+        invocation.options().forEach((k, values) -> values.forEach(v -> command.add("--" + k
+                + ("true".equals(v) ? "" : "=" + ConfigLoader.recordable(k, v)))));
         BuildRequest request = new BuildRequest(invocation.arguments(), all, changedSince, invocation.value("rev").orElse(null),
                 !invocation.flag("no-publish"), invocation.flag("accept-changes"), jobs, invocation.flag("keep-going"),
                 invocation.flag("force"), invocation.flag("check-reproducible"), List.copyOf(command));

@@ -71,6 +71,14 @@ public abstract class KilnCommand implements Command {
         List<String> positionals = new ArrayList<>();
         boolean onlyPositionals = false;
         for (int i = 0; i < tokens.size(); i++) {
+            if (ConfigLoader.isSecretText(tokens.get(i))) {
+                // Refused wherever it stands, and never echoed: a command line is readable by every user
+                // of the host and is recorded in provenance.
+                throw usageError("argument " + (i + 1) + " holds key material: a secret never goes on the command line; "
+                        + "set KILN_SIGNING_KEY to the key text, or --signing.key to the path of the key file");
+            }
+        }
+        for (int i = 0; i < tokens.size(); i++) {
             String token = tokens.get(i);
             if (onlyPositionals || !token.startsWith("-") || token.equals("-")) {
                 positionals.add(token);
@@ -92,6 +100,11 @@ public abstract class KilnCommand implements Command {
             if (eq >= 0) {
                 inline = key.substring(eq + 1);
                 key = key.substring(0, eq);
+            }
+            Optional<String> refusal = ConfigLoader.settingNames().contains(key)
+                    ? ConfigLoader.commandLineRefusal(key, inline == null ? "" : inline) : Optional.empty();
+            if (refusal.isPresent()) {
+                throw usageError(refusal.get());
             }
             Optional<Opt> opt = option(key);
             if (opt.isEmpty()) {

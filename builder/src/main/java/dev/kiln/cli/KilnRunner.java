@@ -64,7 +64,8 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
         try {
             StrictCommandParser.Resolved resolved = StrictCommandParser.resolve(registry.getObject(), args);
             if (resolved == null || !(resolved.command() instanceof KilnCommand command)) {
-                throw KilnException.badInput("unknown command '" + String.join(" ", args.subList(0, Math.min(2, args.size())))
+                throw KilnException.badInput("unknown command '" + String.join(" ", args.subList(0, Math.min(2, args.size())).stream()
+                        .map(a -> dev.kiln.config.ConfigLoader.recordable("", a)).toList())
                         + "' (see ./kiln --help)");
             }
             return command.execute(resolved.rest(), out);

@@ -7,10 +7,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -28,6 +31,33 @@ public final class ConfigLoader {
 
     private static final Map<String, String> DEFAULTS = defaults();
     private static final Set<String> SECRET_ONLY_FROM_ENV = Set.of("signing.passphrase");
+    /**
+     * Settings that widen what a build may read on the host. kiln.yaml comes with the definitions, so
+     * whoever can push a branch could set them there: they come from the environment or the command
+     * line of the build host only.
+     */
+    private static final Set<String> HOST_ONLY = Set.of("sources.folder");
+    /** What a setting holds in place of a secret value when it is recorded (provenance, build records). */
+    public static final String REDACTED = "<redacted>";
+
+    /** Memory of one build container: rpmbuild needs some room, and the byte count must fit a long. */
+    public static final long MIN_MEMORY = 64L << 20;
+    public static final long MAX_MEMORY = 1L << 40;
+    public static final Duration MIN_TIMEOUT = Duration.ofSeconds(1);
+    public static final Duration MAX_TIMEOUT = Duration.ofDays(7);
+    /** A shell, rpmbuild and make need a handful; the kernel refuses pids.max above PID_MAX_LIMIT (2^22). */
+    public static final long MIN_PIDS = 16;
+    public static final long MAX_PIDS = 1L << 22;
+
+    /**
+     * Folders a repository, state or cache folder must not be in: Kiln creates links and folders
+     * there, often as root in CI. Links are resolved first, so a link into them is refused too.
+     */
+    private static final List<Path> SYSTEM_TREES = Stream.of("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+            "/libx32", "/boot", "/dev", "/proc", "/sys", "/run").map(Path::of).toList();
+    /** Folders that may hold a Kiln folder below them, but are never one themselves. */
+    private static final List<Path> SYSTEM_FOLDERS = Stream.of("/", "/var", "/var/lib", "/var/cache", "/var/log", "/var/tmp",
+            "/tmp", "/home", "/root", "/srv", "/opt", "/mnt", "/media").map(Path::of).toList();
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]?)i?b?", Pattern.CASE_INSENSITIVE);
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(s|m|h)", Pattern.CASE_INSENSITIVE);
 
@@ -46,6 +76,7 @@ public final class ConfigLoader {
         d.put("build.memory", "2g");
         d.put("build.pids", "1024");
         d.put("repo.port", "8080");
+        d.put("sources.folder", "");
         return d;
     }
 
@@ -77,10 +108,44 @@ public final class ConfigLoader {
             if (!DEFAULTS.containsKey(key)) {
                 throw KilnException.badInput("unknown setting '" + key + "': known are " + DEFAULTS.keySet());
             }
+            commandLineRefusal(key, value).ifPresent(message -> {
+                throw KilnException.badInput(message);
+            });
             values.put(key, value);
             origins.put(key, "--" + key);
         });
         return bind(root.toAbsolutePath().normalize(), values, origins);
+    }
+
+    /**
+     * Why {@code key} must not be given on the command line with {@code value}, if it must not: a
+     * command line is visible to every user of the host ({@code ps}) and is recorded in provenance.
+     * The message names the setting, never the value.
+     */
+    public static Optional<String> commandLineRefusal(String key, String value) {
+        if (SECRET_ONLY_FROM_ENV.contains(key)) {
+            return Optional.of("--" + key + " is a secret and never goes on the command line (every user of the host can "
+                    + "read it there, and commands are recorded): set " + environmentName(key) + " instead");
+        }
+        if (key.equals("signing.key") && isSecretText(value)) {
+            return Optional.of("--" + key + " holds key text: a secret key never goes on the command line (every user of "
+                    + "the host can read it there, and commands are recorded): set " + environmentName(key)
+                    + " to the key text, or --" + key + " to the path of the key file");
+        }
+        return Optional.empty();
+    }
+
+    /** Whether a command-line word or setting value carries key material (an OpenPGP block). */
+    public static boolean isSecretText(String value) {
+        return value != null && (value.contains("-----BEGIN PGP") || value.contains("PRIVATE KEY"));
+    }
+
+    /** {@code value} as it may be recorded for setting {@code key}: secrets become {@link #REDACTED}. */
+    public static String recordable(String key, String value) {
+        if (SECRET_ONLY_FROM_ENV.contains(key) || isSecretText(value)) {
+            return REDACTED;
+        }
+        return value;
     }
 
     private static KilnConfig bind(Path root, Map<String, String> v, Map<String, String> origins) {
@@ -88,13 +153,82 @@ public final class ConfigLoader {
         if (!builder.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
             throw KilnException.badInput("builder '" + builder + "' is not a valid name: use letters, digits, '.', '_' and '-'");
         }
-        BuildLimits limits = new BuildLimits(duration("build.timeout", v.get("build.timeout")),
-                size("build.memory", v.get("build.memory")), positive("build.pids", v.get("build.pids")));
+        BuildLimits limits = new BuildLimits(timeout(v.get("build.timeout")), memory(v.get("build.memory")),
+                pids(v.get("build.pids")));
         SigningConfig signing = signing(root, v.get("signing.key"), origins.getOrDefault("signing.key", "signing.key"),
                 v.get("signing.passphrase").toCharArray());
-        int port = (int) positive("repo.port", v.get("repo.port"));
-        return new KilnConfig(root, path(root, v.get("state")), builder, path(root, v.get("repository")),
-                path(root, v.get("cache")), signing, limits, port);
+        long port = positive("repo.port", v.get("repo.port"));
+        if (port > 65535) {
+            throw KilnException.badInput("repo.port '" + v.get("repo.port") + "' is not a port: give 1 to 65535");
+        }
+        Path state = writableFolder("state", path(root, v.get("state")));
+        Path repository = writableFolder("repository", path(root, v.get("repository")));
+        Path cache = writableFolder("cache", path(root, v.get("cache")));
+        Optional<Path> sources = sourcesFolder(v.get("sources.folder").isBlank() ? null : path(root, v.get("sources.folder")),
+                state, signing);
+        return new KilnConfig(root, state, builder, repository, cache, signing, limits, (int) port, sources);
+    }
+
+    /**
+     * The real path of a folder Kiln writes to, refusing system folders: {@code --repository /etc/yum}
+     * or a repository link to {@code /usr} would have Kiln create links and folders there.
+     */
+    static Path writableFolder(String key, Path path) {
+        Path real = realPath(path);
+        if (isSystemFolder(real)) {
+            throw KilnException.badInput(key + " " + path + (real.equals(path) ? "" : " (" + real + ")")
+                    + " is a system folder: Kiln writes there; choose a folder of its own, like .kiln/repo or /srv/kiln/repo");
+        }
+        return path;
+    }
+
+    /** Whether {@code real} (links already resolved) is a system folder or inside one of the system trees. */
+    static boolean isSystemFolder(Path real) {
+        return SYSTEM_FOLDERS.contains(real) || SYSTEM_TREES.stream().anyMatch(real::startsWith);
+    }
+
+    /**
+     * {@code path} with every link resolved, also when its last parts do not exist yet: the real
+     * path of the longest existing prefix, with the rest appended.
+     */
+    static Path realPath(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        Path existing = absolute;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return absolute;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(absolute)).normalize();
+        } catch (IOException e) {
+            return absolute;
+        }
+    }
+
+    /**
+     * The one folder {@code file:} sources may be read from, as a real path; none by default. It
+     * must be a folder of its own: not a system folder, and neither holding nor inside the state
+     * folder, where the signing key lives.
+     */
+    private static Optional<Path> sourcesFolder(Path folder, Path state, SigningConfig signing) {
+        if (folder == null) {
+            return Optional.empty();
+        }
+        if (!Files.isDirectory(folder)) {
+            throw KilnException.badInput("sources.folder " + folder + " is not a folder: create it, or unset "
+                    + environmentName("sources.folder"));
+        }
+        Path real = realPath(folder);
+        Path realState = realPath(state);
+        Path key = signing.key() == null ? null : realPath(signing.key());
+        if (SYSTEM_FOLDERS.contains(real) || SYSTEM_TREES.stream().anyMatch(real::startsWith)
+                || real.startsWith(realState) || realState.startsWith(real) || (key != null && key.startsWith(real))) {
+            throw KilnException.badInput("sources.folder " + folder + " would let builds read host files (system folders, "
+                    + "Kiln's state or the signing key): choose a folder that holds only sources, like /srv/kiln/sources");
+        }
+        return Optional.of(real);
     }
 
     /**
@@ -121,41 +255,82 @@ public final class ConfigLoader {
         return root.resolve(p).normalize();
     }
 
+    /** {@code build.timeout}: from 1s to 7 days (168h). */
+    static Duration timeout(String value) {
+        Duration d = duration("build.timeout", value);
+        if (d == null || d.compareTo(MIN_TIMEOUT) < 0 || d.compareTo(MAX_TIMEOUT) > 0) {
+            throw KilnException.badInput("build.timeout '" + value + "' is out of range: give 1s to 168h");
+        }
+        return d;
+    }
+
+    /** {@code build.memory}: from 64m to 1024g. */
+    static long memory(String value) {
+        long bytes = size("build.memory", value);
+        if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) {
+            throw KilnException.badInput("build.memory '" + value + "' is out of range: give 64m to 1024g");
+        }
+        return bytes;
+    }
+
+    /** {@code build.pids}: from 16 to 4194304, the most the kernel accepts. */
+    static long pids(String value) {
+        long n = positive("build.pids", value);
+        if (n < MIN_PIDS || n > MAX_PIDS) {
+            throw KilnException.badInput("build.pids '" + value + "' is out of range: give " + MIN_PIDS + " to " + MAX_PIDS);
+        }
+        return n;
+    }
+
+    /** The duration, or null when it is too long to represent (which is out of range). */
     static Duration duration(String key, String value) {
         Matcher m = DURATION.matcher(value.trim());
         if (!m.matches()) {
             throw KilnException.badInput(key + " '" + value + "' is not a duration: write it like 90s, 30m or 2h");
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
+        long unit = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "s" -> 1;
+            case "m" -> 60;
+            default -> 3600;
         };
+        try {
+            return Duration.ofSeconds(Math.multiplyExact(Long.parseLong(m.group(1)), unit));
+        } catch (ArithmeticException | NumberFormatException e) {
+            return null;
+        }
     }
 
+    /** The size in bytes, or Long.MAX_VALUE when it does not fit a long (which is out of range). */
     static long size(String key, String value) {
         Matcher m = SIZE.matcher(value.trim());
         if (!m.matches()) {
             throw KilnException.badInput(key + " '" + value + "' is not a size: write it like 512m or 2g");
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
-            case "k" -> n << 10;
-            case "m" -> n << 20;
-            case "g" -> n << 30;
-            default -> n;
+        long unit = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "k" -> 1L << 10;
+            case "m" -> 1L << 20;
+            case "g" -> 1L << 30;
+            default -> 1;
         };
+        try {
+            // 99999999999g would wrap to a negative count with a plain shift
+            return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+        } catch (ArithmeticException | NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     private static long positive(String key, String value) {
+        String digits = value.trim();
         try {
-            long n = Long.parseLong(value.trim());
+            long n = Long.parseLong(digits);
             if (n > 0) {
                 return n;
             }
         } catch (NumberFormatException e) {
-            // reported below
+            if (digits.matches("\\+?[0-9]{19,}")) {
+                return Long.MAX_VALUE; // positive, and out of every range
+            }
         }
         throw KilnException.badInput(key + " '" + value + "' must be a positive whole number");
     }
@@ -193,6 +368,10 @@ public final class ConfigLoader {
             if (SECRET_ONLY_FROM_ENV.contains(key)) {
                 throw KilnException.badInput(file + ": " + key + " must not be written in a file: set "
                         + environmentName(key) + " instead");
+            }
+            if (HOST_ONLY.contains(key)) {
+                throw KilnException.badInput(file + ": " + key + " is a setting of the build host, not of the definitions "
+                        + "(a branch could widen what builds read): set " + environmentName(key) + " instead");
             }
             String value = e.getValue() == null ? "" : String.valueOf(e.getValue());
             if (key.equals("signing.key") && value.contains("-----BEGIN PGP")) {

@@ -4,7 +4,9 @@ import dev.kiln.KilnException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -12,6 +14,7 @@ import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.StatusCommand;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
@@ -112,41 +115,120 @@ public final class DefinitionRepository implements AutoCloseable {
     /**
      * The files below {@code dir} (relative to the root), keyed by their path relative to
      * {@code dir}; empty when the folder does not exist in that snapshot.
+     *
+     * <p>Only regular files inside the folder are definitions. A symbolic link (in the working
+     * tree, or a symlink entry committed to Git), a submodule, a device or a pipe anywhere in the
+     * folder, or on the way to it ({@code specs} itself being a link), is refused as bad input
+     * before anything is read: a branch could otherwise make a build read host files such as
+     * {@code /etc/shadow} or the signing key into its log and source RPM.
      */
     public Map<String, byte[]> files(Snapshot snapshot, String dir) {
-        Map<String, byte[]> files = new TreeMap<>();
+        if (dir.isEmpty() || dir.startsWith("/") || List.of(dir.split("/")).stream().anyMatch(p -> p.isEmpty() || p.equals(".")
+                || p.equals(".."))) {
+            throw new IllegalArgumentException("not a relative folder path: " + dir);
+        }
         try {
-            if (snapshot.rev() == null) {
-                Path base = root.resolve(dir);
-                if (!Files.isDirectory(base)) {
-                    return files;
-                }
-                try (var walk = Files.walk(base)) {
-                    for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
-                        files.put(base.relativize(p).toString(), Files.readAllBytes(p));
-                    }
-                }
-                return files;
-            }
-            try (RevWalk walk = new RevWalk(repository)) {
-                RevCommit commit = walk.parseCommit(ObjectId.fromString(snapshot.commit()));
-                try (TreeWalk tree = new TreeWalk(repository)) {
-                    tree.addTree(commit.getTree());
-                    tree.setRecursive(true);
-                    tree.setFilter(PathFilter.create(dir));
-                    while (tree.next()) {
-                        String path = tree.getPathString();
-                        if (!path.startsWith(dir + "/")) {
-                            continue;
-                        }
-                        files.put(path.substring(dir.length() + 1), repository.open(tree.getObjectId(0)).getBytes());
-                    }
-                }
-            }
-            return files;
+            return snapshot.rev() == null ? workingTreeFiles(dir) : committedFiles(snapshot, dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private Map<String, byte[]> workingTreeFiles(String dir) throws IOException {
+        Map<String, byte[]> files = new TreeMap<>();
+        Path base = root.toRealPath();
+        String onTheWay = "";
+        for (String part : dir.split("/")) {
+            base = base.resolve(part);
+            onTheWay = onTheWay.isEmpty() ? part : onTheWay + "/" + part;
+            if (Files.isSymbolicLink(base)) {
+                throw notARegularFile(onTheWay, "a symbolic link");
+            }
+            if (!Files.exists(base, LinkOption.NOFOLLOW_LINKS)) {
+                return files;
+            }
+        }
+        if (!Files.isDirectory(base, LinkOption.NOFOLLOW_LINKS)) {
+            return files;
+        }
+        Path folder = base;
+        List<Path> regular = new java.util.ArrayList<>();
+        // Files.walk does not follow links unless asked; each entry's own type is checked without following it.
+        try (var walk = Files.walk(folder)) {
+            for (Path p : walk.sorted().toList()) {
+                var attributes = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                String relative = dir + "/" + folder.relativize(p);
+                if (attributes.isSymbolicLink()) {
+                    throw notARegularFile(relative, "a symbolic link");
+                }
+                if (attributes.isRegularFile()) {
+                    regular.add(p);
+                } else if (!attributes.isDirectory()) {
+                    throw notARegularFile(relative, "not a regular file");
+                }
+            }
+        }
+        for (Path p : regular) {
+            // O_NOFOLLOW: a file swapped for a link since the walk is refused by the kernel, not read
+            try (var in = Files.newInputStream(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                files.put(folder.relativize(p).toString(), in.readAllBytes());
+            } catch (java.nio.file.FileSystemException e) {
+                throw notARegularFile(dir + "/" + folder.relativize(p), "no longer a regular file");
+            }
+        }
+        return files;
+    }
+
+    private Map<String, byte[]> committedFiles(Snapshot snapshot, String dir) throws IOException {
+        Map<String, byte[]> files = new TreeMap<>();
+        try (RevWalk walk = new RevWalk(repository)) {
+            RevCommit commit = walk.parseCommit(ObjectId.fromString(snapshot.commit()));
+            // Each folder on the way must be a tree: a symlink entry for specs or specs/<pkg> is refused, not skipped.
+            String prefix = "";
+            for (String part : dir.split("/")) {
+                prefix = prefix.isEmpty() ? part : prefix + "/" + part;
+                try (TreeWalk entry = TreeWalk.forPath(repository, prefix, commit.getTree())) {
+                    if (entry == null) {
+                        return files;
+                    }
+                    FileMode mode = entry.getFileMode(0);
+                    if (mode == FileMode.SYMLINK) {
+                        throw notARegularFile(prefix, "a symbolic link (committed at " + snapshot.rev() + ")");
+                    }
+                    if (mode != FileMode.TREE) {
+                        return files;
+                    }
+                }
+            }
+            try (TreeWalk tree = new TreeWalk(repository)) {
+                tree.addTree(commit.getTree());
+                tree.setRecursive(true);
+                tree.setFilter(PathFilter.create(dir));
+                while (tree.next()) {
+                    String path = tree.getPathString();
+                    if (!path.startsWith(dir + "/")) {
+                        continue;
+                    }
+                    FileMode mode = tree.getFileMode(0);
+                    if (mode == FileMode.SYMLINK) {
+                        throw notARegularFile(path, "a symbolic link (committed at " + snapshot.rev() + ")");
+                    }
+                    if (mode == FileMode.GITLINK) {
+                        throw notARegularFile(path, "a submodule (committed at " + snapshot.rev() + ")");
+                    }
+                    if (mode != FileMode.REGULAR_FILE && mode != FileMode.EXECUTABLE_FILE) {
+                        throw notARegularFile(path, "not a regular file (committed at " + snapshot.rev() + ")");
+                    }
+                    files.put(path.substring(dir.length() + 1), repository.open(tree.getObjectId(0)).getBytes());
+                }
+            }
+        }
+        return files;
+    }
+
+    private static KilnException notARegularFile(String path, String what) {
+        return KilnException.badInput(path + " is " + what + ": definitions are regular files inside their folder, "
+                + "never links or anything else; replace it with the file itself");
     }
 
     /**

@@ -200,10 +200,26 @@ public final class DirectoryRepository {
             }
             return null;
         }
+        Path current;
         try {
-            return location.toRealPath();
+            current = location.toRealPath();
         } catch (IOException e) {
             throw KilnException.badInput("repository link " + location + " points nowhere (" + e.getMessage() + "): remove it and publish again");
+        }
+        // Only a link to one of its own snapshots is this repository: a link to /etc or a home folder would be served and written.
+        if (!isOwnSnapshot(current)) {
+            throw KilnException.badInput("repository link " + location + " does not point to one of its snapshots in "
+                    + snapshots + ": it is not a Kiln repository; remove the link or choose another repository path");
+        }
+        return current;
+    }
+
+    private boolean isOwnSnapshot(Path real) {
+        try {
+            return Files.isDirectory(snapshots) && real.getParent() != null && real.getParent().equals(snapshots.toRealPath())
+                    && SNAPSHOT_NAME.matcher(real.getFileName().toString()).matches();
+        } catch (IOException e) {
+            return false;
         }
     }
 

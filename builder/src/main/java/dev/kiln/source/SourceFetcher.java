@@ -5,15 +5,19 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,6 +25,10 @@ import java.util.concurrent.TimeUnit;
  * and {@code mvn:group:artifact:version[:type[:classifier]]} through Maven itself, so the
  * user's {@code settings.xml} (mirrors of Central in a Nexus or Artifactory, proxies,
  * credentials) is honoured exactly as for any Maven build.
+ *
+ * <p>A {@code file:} URL reads the build host, so it is refused unless the host names a folder for
+ * such sources ({@code sources.folder}); then only regular files inside that folder are read, with
+ * links and {@code ..} resolved first so neither leads out of it.
  */
 public final class SourceFetcher {
 
@@ -31,6 +39,81 @@ public final class SourceFetcher {
             .followRedirects(HttpClient.Redirect.NORMAL)
             .connectTimeout(Duration.ofSeconds(20))
             .build();
+
+    private final Optional<Path> fileFolder;
+
+    /** @param fileFolder the real path of the one folder {@code file:} sources may come from; empty refuses them */
+    public SourceFetcher(Optional<Path> fileFolder) {
+        this.fileFolder = fileFolder;
+    }
+
+    /**
+     * Refuses a location this fetcher would not open, before anything is read or created:
+     * {@code where} names it for the message ({@code specs/x/x.spec:7: Source0}).
+     */
+    public void check(String where, String sourceValue) {
+        String location = location(sourceValue);
+        if (location.startsWith("mvn:")) {
+            return;
+        }
+        URI uri;
+        try {
+            uri = new URI(location);
+        } catch (URISyntaxException e) {
+            throw KilnException.badInput(where + " '" + location + "' is not a URL (" + e.getReason()
+                    + "): write it as https://..., mvn:... or a file name in the package folder");
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (scheme.equals("file")) {
+            localFile(where, uri);
+        } else if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw KilnException.badInput(where + " " + location + ": unsupported URL scheme (use https://, mvn: or file:)");
+        }
+    }
+
+    /** The real path of a {@code file:} source inside the configured folder, or bad input. */
+    private Path localFile(String where, URI uri) {
+        if (fileFolder.isEmpty()) {
+            throw KilnException.badInput(where + " " + uri + ": file: sources read the build host and are refused unless "
+                    + "sources.folder names the folder they may come from (set KILN_SOURCES_FOLDER on the build host)");
+        }
+        Path folder = fileFolder.get();
+        String outside = where + " " + uri + " is not a file inside sources.folder " + folder
+                + " (links and .. must not lead out of it): put the file there";
+        Path path;
+        try {
+            path = Path.of(uri);
+        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            throw KilnException.badInput(where + " " + uri + " is not a file: URL of a local path (write file:///path)");
+        }
+        try {
+            Path real = path.toRealPath();
+            if (!real.startsWith(folder) || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+                throw KilnException.badInput(outside);
+            }
+            return real;
+        } catch (java.nio.file.NoSuchFileException e) {
+            if (path.normalize().equals(path) && existingPrefixInside(path, folder)) {
+                return path; // missing inside the folder: opening it says so, and tells nothing about the host
+            }
+            throw KilnException.badInput(outside);
+        } catch (IOException e) {
+            throw KilnException.badInput(outside);
+        }
+    }
+
+    /** Whether the longest existing prefix of {@code path}, links resolved, lies inside {@code folder}. */
+    private static boolean existingPrefixInside(Path path, Path folder) {
+        Path existing = path;
+        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+            existing = existing.getParent();
+        }
+        try {
+            return existing != null && !Files.isSymbolicLink(existing) && existing.toRealPath().startsWith(folder);
+        } catch (IOException e) {
+            return false;
+        }
+    }
 
     /** Strips an rpm file-name fragment ({@code url#/name.tar.gz}) from a Source value. */
     public static String location(String sourceValue) {
@@ -43,9 +126,11 @@ public final class SourceFetcher {
         if (location.startsWith("mvn:")) {
             return fromMaven(location);
         }
+        check("source", sourceValue);
         URI uri = URI.create(location);
-        if ("file".equals(uri.getScheme())) {
-            return Files.newInputStream(Path.of(uri));
+        if ("file".equalsIgnoreCase(uri.getScheme())) {
+            // a real path, opened without following a link swapped in since the check
+            return Files.newInputStream(localFile("source", uri), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         }
         if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
             throw new IOException("unsupported URL scheme in " + location + " (use https://, file: or mvn:)");

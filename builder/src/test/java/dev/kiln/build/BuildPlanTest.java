@@ -71,4 +71,15 @@ class BuildPlanTest {
                 .hasMessage("specs/a/a.spec:5: BuildRequires libnothere-devel: nobody provides it (not builder image rpm-builder, "
                         + "not a package in specs/): add it to containers/rpm-builder/ and re-pin, or package it");
     }
+
+    @Test
+    void specWhoseNameIsNotItsFolderIsBadInputNotACrash() {
+        Map<String, SpecFile> specs = new LinkedHashMap<>(chain);
+        specs.put("renamed", SpecFile.parse("specs/renamed/renamed.spec", "Name: other\nVersion: 1\nRelease: 1\n%description\nx\n"));
+        assertThatThrownBy(() -> BuildPlan.resolve(specs, Set.of("renamed"), IMAGE, "rpm-builder", pkg -> false))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(2))
+                .hasMessage("specs/renamed/renamed.spec: Name is 'other' but the folder is specs/renamed/: make them the same");
+        // a mismatched spec elsewhere does not disturb a build of another package
+        assertThat(BuildPlan.resolve(specs, Set.of("solo"), IMAGE, "rpm-builder", pkg -> false).order()).containsExactly("solo");
+    }
 }

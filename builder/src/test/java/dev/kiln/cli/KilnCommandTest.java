@@ -58,4 +58,36 @@ class KilnCommandTest {
         assertThat(StrictCommandParser.tokenize("build 'my pkg' --rev \"a b\" c\\ d"))
                 .containsExactly("build", "my pkg", "--rev", "a b", "c d");
     }
+
+    private static final String KEY_TEXT = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQVYBGZzTOPSECRET\n=abcd\n"
+            + "-----END PGP PRIVATE KEY BLOCK-----\n";
+
+    @Test
+    void keyTextOnTheCommandLineIsRefusedWithoutEchoingIt() {
+        for (List<String> tokens : List.of(List.of("hello", "--signing.key=" + KEY_TEXT), List.of("hello", "--signing.key", KEY_TEXT),
+                List.of("hello", KEY_TEXT), List.of("--", KEY_TEXT))) {
+            assertThatThrownBy(() -> build.parse(tokens))
+                    .isInstanceOfSatisfying(dev.kiln.KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(2))
+                    .hasMessageContaining("holds key material: a secret never goes on the command line")
+                    .hasMessageContaining("KILN_SIGNING_KEY")
+                    .hasMessageNotContaining("TOPSECRET")
+                    .hasMessageNotContaining("BEGIN PGP");
+        }
+    }
+
+    @Test
+    void passphraseOnTheCommandLineIsRefusedWithoutEchoingIt() {
+        assertThatThrownBy(() -> build.parse(List.of("hello", "--signing.passphrase=hunter2")))
+                .isInstanceOfSatisfying(dev.kiln.KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(2))
+                .hasMessage("build: --signing.passphrase is a secret and never goes on the command line (every user of the host "
+                        + "can read it there, and commands are recorded): set KILN_SIGNING_PASSPHRASE instead (see ./kiln build --help)");
+        assertThatThrownBy(() -> build.parse(List.of("hello", "--signing.passphrase", "hunter2")))
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
+    void keyFilePathOnTheCommandLineStaysAllowed() {
+        assertThat(build.parse(List.of("hello", "--signing.key", "/run/secrets/kiln.asc")).value("signing.key"))
+                .hasValue("/run/secrets/kiln.asc");
+    }
 }

@@ -91,4 +91,100 @@ class ConfigLoaderTest {
                 .hasMessageStartingWith("KILN_SIGNING_KEY is neither a file path nor an ASCII-armored secret key")
                 .hasMessageNotContaining("SECRET");
     }
+
+    private String refusal(Map<String, String> env, Map<String, String> options) {
+        try {
+            ConfigLoader.load(root, env, options);
+        } catch (dev.kiln.KilnException e) {
+            assertThat(e.exitCode()).as(e.getMessage()).isEqualTo(2);
+            assertThat(e.getMessage()).as("one line").doesNotContain("\n");
+            return e.getMessage();
+        }
+        throw new AssertionError("accepted " + env + " " + options);
+    }
+
+    @Test
+    void limitsOutsideTheirRangeAreBadInputNamingTheRange() {
+        assertThat(refusal(Map.of("KILN_BUILD_MEMORY", "0"), Map.of())).isEqualTo("build.memory '0' is out of range: give 64m to 1024g");
+        assertThat(refusal(Map.of("KILN_BUILD_MEMORY", "4m"), Map.of())).isEqualTo("build.memory '4m' is out of range: give 64m to 1024g");
+        // 99999999999 << 30 wraps to a negative count; a 30-digit count does not even fit a long
+        assertThat(refusal(Map.of("KILN_BUILD_MEMORY", "99999999999g"), Map.of())).contains("out of range: give 64m to 1024g");
+        assertThat(refusal(Map.of(), Map.of("build.memory", "9".repeat(30)))).contains("out of range: give 64m to 1024g");
+        assertThat(refusal(Map.of("KILN_BUILD_MEMORY", "1025g"), Map.of())).contains("out of range");
+        assertThat(refusal(Map.of("KILN_BUILD_TIMEOUT", "0s"), Map.of())).isEqualTo("build.timeout '0s' is out of range: give 1s to 168h");
+        assertThat(refusal(Map.of("KILN_BUILD_TIMEOUT", "169h"), Map.of())).contains("out of range");
+        assertThat(refusal(Map.of("KILN_BUILD_TIMEOUT", "99999999999999999999h"), Map.of())).contains("out of range");
+        assertThat(refusal(Map.of("KILN_BUILD_PIDS", "99999999999"), Map.of())).isEqualTo("build.pids '99999999999' is out of range: give 16 to 4194304");
+        assertThat(refusal(Map.of("KILN_BUILD_PIDS", "9".repeat(25)), Map.of())).contains("out of range: give 16 to 4194304");
+        assertThat(refusal(Map.of("KILN_BUILD_PIDS", "4"), Map.of())).contains("out of range");
+        assertThat(refusal(Map.of("KILN_REPO_PORT", "4294967376"), Map.of())).contains("give 1 to 65535");
+    }
+
+    @Test
+    void limitsAtTheEdgesOfTheirRangeAreAccepted() {
+        KilnConfig low = ConfigLoader.load(root, Map.of("KILN_BUILD_MEMORY", "64m", "KILN_BUILD_TIMEOUT", "1s", "KILN_BUILD_PIDS", "16"), Map.of());
+        assertThat(low.build()).isEqualTo(new BuildLimits(Duration.ofSeconds(1), 64L << 20, 16));
+        KilnConfig high = ConfigLoader.load(root, Map.of("KILN_BUILD_MEMORY", "1024g", "KILN_BUILD_TIMEOUT", "168h",
+                "KILN_BUILD_PIDS", "4194304"), Map.of());
+        assertThat(high.build()).isEqualTo(new BuildLimits(Duration.ofHours(168), 1L << 40, 4194304));
+    }
+
+    @Test
+    void systemFoldersAreRefusedAsRepositoryStateOrCacheAlsoThroughALink() throws Exception {
+        assertThat(refusal(Map.of(), Map.of("repository", "/etc/yum.repos.d/kiln")))
+                .isEqualTo("repository /etc/yum.repos.d/kiln is a system folder: Kiln writes there; choose a folder of its own, "
+                        + "like .kiln/repo or /srv/kiln/repo");
+        assertThat(refusal(Map.of("KILN_REPOSITORY", "/"), Map.of())).contains("repository / is a system folder");
+        assertThat(refusal(Map.of("KILN_STATE", "/usr/local/kiln"), Map.of())).contains("state /usr/local/kiln is a system folder");
+        assertThat(refusal(Map.of("KILN_CACHE", "/var/lib"), Map.of())).contains("cache /var/lib is a system folder");
+        Files.createSymbolicLink(root.resolve("sneaky"), Path.of("/etc"));
+        assertThat(refusal(Map.of(), Map.of("repository", "sneaky/kiln"))).isEqualTo("repository " + root.toRealPath().resolve("sneaky/kiln")
+                + " (/etc/kiln) is a system folder: Kiln writes there; choose a folder of its own, like .kiln/repo or /srv/kiln/repo");
+        Files.createSymbolicLink(root.resolve("repo-link"), Path.of("/usr"));
+        assertThat(refusal(Map.of("KILN_REPOSITORY", "repo-link"), Map.of())).contains("(/usr) is a system folder");
+        // a folder of its own below /var/lib or /srv is fine
+        assertThat(ConfigLoader.load(root, Map.of("KILN_REPOSITORY", "/var/lib/kiln/repo"), Map.of()).repository())
+                .isEqualTo(Path.of("/var/lib/kiln/repo"));
+    }
+
+    @Test
+    void sourcesFolderIsNoneByDefaultAndNeverTakenFromKilnYaml() throws Exception {
+        assertThat(ConfigLoader.load(root, Map.of(), Map.of()).sourcesFolder()).isEmpty();
+        Path sources = Files.createDirectories(root.resolve("upstream"));
+        assertThat(ConfigLoader.load(root, Map.of("KILN_SOURCES_FOLDER", sources.toString()), Map.of()).sourcesFolder())
+                .hasValue(sources.toRealPath());
+        assertThat(ConfigLoader.load(root, Map.of(), Map.of("sources.folder", "upstream")).sourcesFolder())
+                .hasValue(sources.toRealPath());
+        Files.writeString(root.resolve("kiln.yaml"), "sources:\n  folder: /\n");
+        assertThat(refusal(Map.of(), Map.of())).contains("kiln.yaml: sources.folder is a setting of the build host")
+                .contains("set KILN_SOURCES_FOLDER instead");
+    }
+
+    @Test
+    void sourcesFolderThatWouldExposeHostFilesOrTheKeyIsRefused() throws Exception {
+        Files.createDirectories(root.resolve(".kiln/keys"));
+        String message = "would let builds read host files (system folders, Kiln's state or the signing key)";
+        assertThat(refusal(Map.of("KILN_SOURCES_FOLDER", "/"), Map.of())).contains(message);
+        assertThat(refusal(Map.of("KILN_SOURCES_FOLDER", "/etc"), Map.of())).contains(message);
+        assertThat(refusal(Map.of("KILN_SOURCES_FOLDER", root.toString()), Map.of())).contains(message);
+        assertThat(refusal(Map.of("KILN_SOURCES_FOLDER", ".kiln/keys"), Map.of())).contains(message);
+        Path keys = Files.createDirectories(root.resolve("keys"));
+        assertThat(refusal(Map.of("KILN_SOURCES_FOLDER", keys.toString(), "KILN_SIGNING_KEY", keys.resolve("k.asc").toString()),
+                Map.of())).contains(message);
+        assertThat(refusal(Map.of("KILN_SOURCES_FOLDER", "missing"), Map.of())).contains("sources.folder " + root.toAbsolutePath()
+                .resolve("missing") + " is not a folder");
+    }
+
+    @Test
+    void secretsAreRefusedAsOptionsAndRedactedWhenRecorded() {
+        assertThat(refusal(Map.of(), Map.of("signing.key", KEY_TEXT))).startsWith("--signing.key holds key text")
+                .doesNotContain("SECRET");
+        assertThat(refusal(Map.of(), Map.of("signing.passphrase", "hunter2"))).contains("set KILN_SIGNING_PASSPHRASE")
+                .doesNotContain("hunter2");
+        assertThat(ConfigLoader.recordable("signing.key", KEY_TEXT)).isEqualTo(ConfigLoader.REDACTED);
+        assertThat(ConfigLoader.recordable("signing.passphrase", "hunter2")).isEqualTo(ConfigLoader.REDACTED);
+        assertThat(ConfigLoader.recordable("", "prefix " + KEY_TEXT)).isEqualTo(ConfigLoader.REDACTED);
+        assertThat(ConfigLoader.recordable("signing.key", "/run/secrets/kiln.asc")).isEqualTo("/run/secrets/kiln.asc");
+        assertThat(ConfigLoader.recordable("rev", "HEAD")).isEqualTo("HEAD");
+    }
 }

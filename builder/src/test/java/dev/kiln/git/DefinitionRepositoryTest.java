@@ -102,4 +102,114 @@ class DefinitionRepositoryTest {
                     .hasMessageStartingWith("--changed-since nosuchref: no such revision");
         }
     }
+
+    private static final String NOT_A_FILE = ": definitions are regular files inside their folder, never links or anything else; "
+            + "replace it with the file itself";
+
+    private Map<String, byte[]> workingTree(String dir) {
+        try (DefinitionRepository repo = DefinitionRepository.open(root)) {
+            return repo.files(repo.snapshot(null, List.of("specs")), dir);
+        }
+    }
+
+    private Map<String, byte[]> atHead(String dir) {
+        try (DefinitionRepository repo = DefinitionRepository.open(root)) {
+            return repo.files(repo.snapshot("HEAD", List.of("specs")), dir);
+        }
+    }
+
+    private void commitAll() throws Exception {
+        try (Git git = Git.open(root.toFile())) {
+            git.add().addFilepattern(".").call();
+            git.add().addFilepattern(".").setUpdate(true).call();
+            git.commit().setMessage("more").setAuthor(author).setCommitter(author).setSign(false).call();
+        }
+    }
+
+    @Test
+    void symlinkedFileInTheWorkingTreeIsRefusedNotRead(@TempDir Path host) throws Exception {
+        Path secret = Files.writeString(host.resolve("signing-key.asc"), "TOPSECRET");
+        Files.createSymbolicLink(root.resolve("specs/p/company.conf"), secret);
+        assertThatThrownBy(() -> workingTree("specs/p"))
+                .isInstanceOfSatisfying(dev.kiln.KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(2))
+                .hasMessage("specs/p/company.conf is a symbolic link" + NOT_A_FILE);
+        // also a link to a folder below the package folder, and a dangling one
+        Files.delete(root.resolve("specs/p/company.conf"));
+        Files.createSymbolicLink(root.resolve("specs/p/etc"), host);
+        assertThatThrownBy(() -> workingTree("specs/p")).hasMessage("specs/p/etc is a symbolic link" + NOT_A_FILE);
+        Files.delete(root.resolve("specs/p/etc"));
+        Files.createSymbolicLink(root.resolve("specs/p/gone"), host.resolve("nothing"));
+        assertThatThrownBy(() -> workingTree("specs/p")).hasMessage("specs/p/gone is a symbolic link" + NOT_A_FILE);
+    }
+
+    @Test
+    void symlinkedFolderOnTheWayIsRefused(@TempDir Path host) throws Exception {
+        Files.writeString(Files.createDirectories(host.resolve("q")).resolve("q.spec"), "TOPSECRET");
+        Files.createSymbolicLink(root.resolve("specs/q"), host.resolve("q"));
+        assertThatThrownBy(() -> workingTree("specs/q")).hasMessage("specs/q is a symbolic link" + NOT_A_FILE);
+        assertThatThrownBy(() -> workingTree("specs")).hasMessage("specs/q is a symbolic link" + NOT_A_FILE);
+        Path specs = root.resolve("specs");
+        Files.move(specs, root.resolve("real-specs"));
+        Files.createSymbolicLink(specs, root.resolve("real-specs"));
+        assertThatThrownBy(() -> workingTree("specs/p")).hasMessage("specs is a symbolic link" + NOT_A_FILE);
+    }
+
+    @Test
+    void fifoInTheWorkingTreeIsRefusedWithoutBlocking() throws Exception {
+        Process mkfifo = new ProcessBuilder("mkfifo", root.resolve("specs/p/pipe").toString()).start();
+        assertThat(mkfifo.waitFor()).isZero();
+        assertThatThrownBy(() -> workingTree("specs/p")).hasMessage("specs/p/pipe is not a regular file" + NOT_A_FILE);
+    }
+
+    @Test
+    void committedSymlinkEntryIsRefusedAtARevision() throws Exception {
+        Files.createSymbolicLink(root.resolve("specs/p/shadow"), Path.of("/etc/shadow"));
+        commitAll();
+        Files.delete(root.resolve("specs/p/shadow")); // the working tree is clean again; the commit still holds the link
+        try (Git git = Git.open(root.toFile());
+                var walk = org.eclipse.jgit.treewalk.TreeWalk.forPath(git.getRepository(), "specs/p/shadow",
+                        git.getRepository().parseCommit(git.getRepository().resolve("HEAD")).getTree())) {
+            assertThat(walk.getFileMode(0)).as("Git holds a symlink entry").isEqualTo(org.eclipse.jgit.lib.FileMode.SYMLINK);
+        }
+        assertThatThrownBy(() -> atHead("specs/p"))
+                .isInstanceOfSatisfying(dev.kiln.KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(2))
+                .hasMessage("specs/p/shadow is a symbolic link (committed at HEAD)" + NOT_A_FILE);
+    }
+
+    @Test
+    void committedSymlinkFolderIsRefusedNotSkipped() throws Exception {
+        Files.createSymbolicLink(root.resolve("specs/q"), Path.of("/etc"));
+        commitAll();
+        assertThatThrownBy(() -> atHead("specs/q")).hasMessage("specs/q is a symbolic link (committed at HEAD)" + NOT_A_FILE);
+        assertThatThrownBy(() -> atHead("specs")).hasMessage("specs/q is a symbolic link (committed at HEAD)" + NOT_A_FILE);
+    }
+
+    @Test
+    void committedSubmoduleEntryIsRefused() throws Exception {
+        try (Git git = Git.open(root.toFile())) {
+            var repository = git.getRepository();
+            var cache = repository.lockDirCache();
+            var builder = cache.builder();
+            for (int i = 0; i < cache.getEntryCount(); i++) {
+                builder.add(cache.getEntry(i));
+            }
+            var link = new org.eclipse.jgit.dircache.DirCacheEntry("specs/p/vendor");
+            link.setFileMode(org.eclipse.jgit.lib.FileMode.GITLINK);
+            link.setObjectId(repository.resolve("HEAD"));
+            builder.add(link);
+            builder.commit();
+            git.commit().setMessage("submodule").setAuthor(author).setCommitter(author).setSign(false).call();
+        }
+        assertThatThrownBy(() -> atHead("specs/p")).hasMessage("specs/p/vendor is a submodule (committed at HEAD)" + NOT_A_FILE);
+    }
+
+    @Test
+    void regularFilesAreStillReadFromBothSources() throws Exception {
+        Files.writeString(Files.createDirectories(root.resolve("specs/p/conf")).resolve("a.conf"), "a\n");
+        commitAll();
+        assertThat(workingTree("specs/p")).containsOnlyKeys("p.spec", "conf/a.conf");
+        assertThat(atHead("specs/p")).containsOnlyKeys("p.spec", "conf/a.conf");
+        assertThat(workingTree("specs/none")).isEmpty();
+        assertThat(atHead("specs/none")).isEmpty();
+    }
 }

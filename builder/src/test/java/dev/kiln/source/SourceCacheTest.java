@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,7 +21,7 @@ class SourceCacheTest {
     void fetchesVerifiesAndNeverFetchesAgain() throws Exception {
         Path upstream = Files.writeString(tmp.resolve("up-1.tar.gz"), "upstream bytes");
         String sha = SourceCache.sha512(upstream);
-        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher());
+        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher(Optional.of(tmp.toRealPath())));
         List<String> said = new ArrayList<>();
         SourcesFile.Entry entry = new SourcesFile.Entry("up-1.tar.gz", sha, 1);
         Path cached = cache.obtain(entry, upstream.toUri().toString(), "specs/up/sources", said::add);
@@ -34,7 +35,7 @@ class SourceCacheTest {
     void mismatchShowsBothChecksumsAndCachesNothing() throws Exception {
         Path upstream = Files.writeString(tmp.resolve("up-1.tar.gz"), "tampered");
         String expected = "0".repeat(128);
-        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher());
+        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher(Optional.of(tmp.toRealPath())));
         assertThatThrownBy(() -> cache.obtain(new SourcesFile.Entry("up-1.tar.gz", expected, 1),
                 upstream.toUri().toString(), "specs/up/sources", s -> { }))
                 .isInstanceOf(KilnException.class)
@@ -49,7 +50,7 @@ class SourceCacheTest {
     @Test
     void addFetchesANewLocationOnceAndRecordsItsChecksum() throws Exception {
         Path upstream = Files.writeString(tmp.resolve("up-2.tar.gz"), "version 2");
-        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher());
+        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher(Optional.of(tmp.toRealPath())));
         List<String> said = new ArrayList<>();
         SourcesFile.Entry first = cache.add("up-2.tar.gz", upstream.toUri().toString(), said::add);
         assertThat(first.sha512()).isEqualTo(SourceCache.sha512(upstream));
@@ -61,8 +62,8 @@ class SourceCacheTest {
     }
 
     @Test
-    void addOfAnUnreachableLocationIsBadInputAndCachesNothing() {
-        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher());
+    void addOfAnUnreachableLocationIsBadInputAndCachesNothing() throws Exception {
+        SourceCache cache = new SourceCache(tmp.resolve("cache"), new SourceFetcher(Optional.of(tmp.toRealPath())));
         assertThatThrownBy(() -> cache.add("x-3.tar.gz", tmp.resolve("nothere/x-3.tar.gz").toUri().toString(), s -> { }))
                 .isInstanceOf(KilnException.class).hasMessageContaining("cannot fetch");
     }
