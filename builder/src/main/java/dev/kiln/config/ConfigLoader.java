@@ -93,6 +93,11 @@ public final class ConfigLoader {
     public static KilnConfig load(Path root, Map<String, String> env, Map<String, String> options) {
         Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
         Path file = root.resolve(FILE_NAME);
+        if (Files.isSymbolicLink(file)) {
+            // kiln.yaml comes with the branch, like the specs: a link would read a host file, and messages quote its keys
+            throw KilnException.badInput(file + " is a symbolic link: kiln.yaml must be a regular file of the project; "
+                    + "replace it with the file itself");
+        }
         if (Files.exists(file)) {
             values.putAll(readYaml(file));
         }

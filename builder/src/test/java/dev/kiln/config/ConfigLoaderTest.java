@@ -187,4 +187,12 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.recordable("signing.key", "/run/secrets/kiln.asc")).isEqualTo("/run/secrets/kiln.asc");
         assertThat(ConfigLoader.recordable("rev", "HEAD")).isEqualTo("HEAD");
     }
+
+    @Test
+    void kilnYamlThatIsALinkIsRefusedNotRead(@TempDir Path host) throws Exception {
+        Path secret = Files.writeString(host.resolve("credentials"), "AWS_SECRET: TOPSECRET\n");
+        Files.createSymbolicLink(root.resolve("kiln.yaml"), secret);
+        assertThat(refusal(Map.of(), Map.of())).isEqualTo(root.toAbsolutePath().normalize().resolve("kiln.yaml")
+                + " is a symbolic link: kiln.yaml must be a regular file of the project; replace it with the file itself");
+    }
 }
