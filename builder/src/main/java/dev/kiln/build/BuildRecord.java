@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -20,7 +21,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The folder a build leaves behind, like mock's result dir: {@code build.log} (stages and the
- * full rpmbuild output), {@code record.json} (resolved inputs: commit, source checksums, image;
+ * rpmbuild output, its head and tail when it is longer than {@link #LOG_HEAD_BYTES} plus
+ * {@link #LOG_TAIL_BYTES}, ending with {@link #END_MARKER}), {@code record.json} (resolved inputs: commit, source checksums, image;
  * outputs and their checksums; the outcome) and the signed RPMs under {@code rpms/}.
  */
 final class BuildRecord implements AutoCloseable {
@@ -28,9 +30,27 @@ final class BuildRecord implements AutoCloseable {
     static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS").withZone(ZoneOffset.UTC);
 
+    /**
+     * Build output kept from the start of the log: the commands, the first warnings and errors. An
+     * ordinary rpmbuild log fits whole; a flood is cut instead of filling the records' disk.
+     */
+    static final long LOG_HEAD_BYTES = 8L << 20;
+    /**
+     * Build output kept from the end of the log, held in memory until the next stage: rpmbuild's
+     * {@code Wrote:} lines, the %clean step, and the last error of a failed build.
+     */
+    static final long LOG_TAIL_BYTES = 2L << 20;
+    /** The last line of every build.log: without it, the log was cut (the process was killed while writing). */
+    static final String END_MARKER = "End of build.log";
+
     private final Path folder;
     private final BufferedWriter log;
     private final Map<String, Object> record = new LinkedHashMap<>();
+    private long headLeft = LOG_HEAD_BYTES;
+    private final ArrayDeque<String> tail = new ArrayDeque<>();
+    private long tailBytes;
+    private long leftOutLines;
+    private long leftOutBytes;
 
     private BuildRecord(Path folder, BufferedWriter log) {
         this.folder = folder;
@@ -79,13 +99,55 @@ final class BuildRecord implements AutoCloseable {
 
             @Override
             public void log(String line) {
-                write(line);
+                output(line);
                 next.log(line);
             }
         };
     }
 
+    /** A line of Kiln's own (a stage, a notice): always written, after the build output before it. */
     private synchronized void write(String line) {
+        writeTail();
+        append(line);
+    }
+
+    /**
+     * A line of build output: written while the head has room, then kept in the tail, whose oldest
+     * lines give way (counted) when it is full.
+     */
+    private synchronized void output(String line) {
+        long size = utf8Length(line) + 1;
+        if (tail.isEmpty() && size <= headLeft) {
+            headLeft -= size;
+            append(line);
+            return;
+        }
+        // Once a line went to the tail, all later ones do, so the log keeps its order.
+        headLeft = 0;
+        tail.addLast(line);
+        tailBytes += size;
+        while (tailBytes > LOG_TAIL_BYTES) {
+            long dropped = utf8Length(tail.removeFirst()) + 1;
+            tailBytes -= dropped;
+            leftOutLines++;
+            leftOutBytes += dropped;
+        }
+    }
+
+    private void writeTail() {
+        if (leftOutLines > 0) {
+            append("-- build output cut: " + leftOutLines + " lines (" + leftOutBytes + " bytes) left out here; build.log keeps the first "
+                    + (LOG_HEAD_BYTES >> 20) + " MiB and the last " + (LOG_TAIL_BYTES >> 20) + " MiB of it");
+            leftOutLines = 0;
+            leftOutBytes = 0;
+        }
+        while (!tail.isEmpty()) {
+            append(tail.removeFirst());
+        }
+        tailBytes = 0;
+    }
+
+    private void append(String line) {
         try {
             log.write(line);
             log.newLine();
@@ -93,6 +155,24 @@ final class BuildRecord implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c)) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
     }
 
     void sources(Map<String, Path> remote) {
@@ -160,9 +240,13 @@ final class BuildRecord implements AutoCloseable {
 
     @Override
     public void close() {
-        record.put("finished", Instant.now().toString());
-        try {
-            log.close();
+        Instant finished = Instant.now();
+        record.put("finished", finished.toString());
+        try (BufferedWriter closing = log) {
+            synchronized (this) {
+                writeTail();
+                append("== " + finished + " " + END_MARKER + " (" + record.get("status") + ")");
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

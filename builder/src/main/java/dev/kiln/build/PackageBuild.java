@@ -85,6 +85,8 @@ final class PackageBuild {
                 logged.stage("Start: rpmbuild " + spec.name() + "-" + spec.version() + "-" + spec.release() + (dist == null ? "" : dist));
                 outputs = runRpmbuild(buildImage.imageId(), in, remote, dist, record.folder().resolve("rpms"), record, logged);
             }
+            logged.stage("Start: check the output against " + in.specPath());
+            DeclaredOutputs.check(spec, outputs);
 
             logged.stage("Start: sign with key " + key.keyId());
             RpmSigner signer = new RpmSigner(key);

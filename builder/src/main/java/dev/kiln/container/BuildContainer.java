@@ -7,15 +7,14 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.StreamType;
 import dev.kiln.KilnException;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -42,6 +41,8 @@ public final class BuildContainer implements AutoCloseable {
     /** Label on every build container, so leftovers can be found: {@code docker ps -a --filter label=dev.kiln.build=true}. */
     public static final String LABEL = "dev.kiln.build";
     static final String USER = "1000:1000";
+    /** How long the engine may take to attach to a created container's output. */
+    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
 
     private final DockerClient client;
     private final String id;
@@ -66,7 +67,11 @@ public final class BuildContainer implements AutoCloseable {
                 .withMemory(limits.memoryBytes())
                 // Equal to memory: no swap on top, so a runaway build fails instead of thrashing the host.
                 .withMemorySwap(limits.memoryBytes())
-                .withPidsLimit(limits.pids());
+                .withPidsLimit(limits.pids())
+                // The engine's own copy of the output, rotated, so a flood cannot fill the engine's disk.
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, Map.of(
+                        "max-size", ContainerLimits.ENGINE_LOG_MAX_SIZE,
+                        "max-file", Integer.toString(ContainerLimits.ENGINE_LOG_FILES))));
         String id = engine.client().createContainerCmd(imageId)
                 .withCmd(command)
                 .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
@@ -95,24 +100,36 @@ public final class BuildContainer implements AutoCloseable {
 
     /**
      * Starts the container and streams stdout and stderr line by line to {@code logLine} until the
-     * command ends; returns its exit code. After the time limit the container is killed and this throws.
+     * command ends; returns its exit code. Lines longer than {@link ContainerLimits#LOG_LINE_BYTES}
+     * arrive in marked pieces. The whole stream is read before the exit code (nothing is dropped after
+     * a fixed grace time); the build's time limit bounds both, and past it the container is killed
+     * and this throws.
      */
     public int run(Consumer<String> logLine) {
-        client.startContainerCmd(id).exec();
-        LineCallback lines = client.logContainerCmd(id)
+        long deadline = System.nanoTime() + limits.timeout().toNanos();
+        // Attached before the start, so no line is missed, and read from the engine as it is written: a
+        // reader that falls behind slows the build down instead of losing lines, which following the
+        // rotated json-file log does (the engine's follower skips what was rotated away).
+        LineCallback lines = client.attachContainerCmd(id)
                 .withFollowStream(true).withStdOut(true).withStdErr(true)
-                .exec(new LineCallback(logLine));
-        try (WaitContainerResultCallback wait = client.waitContainerCmd(id).exec(new WaitContainerResultCallback())) {
-            if (!wait.awaitCompletion(limits.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                killQuietly();
-                throw KilnException.buildFailed("build timed out after " + human(limits.timeout())
-                        + ": raise the build's timeout if it needs longer");
+                .exec(new LineCallback(logLine, ContainerLimits.LOG_LINE_BYTES));
+        try {
+            if (!lines.awaitStarted(ATTACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw KilnException.environment("The Docker engine did not attach to build container " + id.substring(0, 12)
+                        + " within " + human(ATTACH_TIMEOUT) + ": check that the engine is responsive (docker info)");
             }
-            int status = wait.awaitStatusCode();
-            // The log stream ends when the container does; wait briefly so the last lines are not lost.
-            lines.awaitCompletion(10, TimeUnit.SECONDS);
+            client.startContainerCmd(id).exec();
+            // The stream ends when the container's stdout and stderr close, normally when it exits.
+            if (!lines.awaitCompletion(remaining(deadline), TimeUnit.NANOSECONDS)) {
+                throw timedOut();
+            }
             lines.flush();
-            return status;
+            try (WaitContainerResultCallback wait = client.waitContainerCmd(id).exec(new WaitContainerResultCallback())) {
+                if (!wait.awaitCompletion(remaining(deadline), TimeUnit.NANOSECONDS)) {
+                    throw timedOut();
+                }
+                return wait.awaitStatusCode();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -126,6 +143,16 @@ public final class BuildContainer implements AutoCloseable {
                 // The stream is over either way.
             }
         }
+    }
+
+    private KilnException timedOut() {
+        killQuietly();
+        return KilnException.buildFailed("build timed out after " + human(limits.timeout())
+                + ": raise the build's timeout if it needs longer");
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
     }
 
     /** Copies the regular files below {@code containerDir} into {@code hostDir}; see {@link ContainerArchive#extract}. */
@@ -181,35 +208,26 @@ public final class BuildContainer implements AutoCloseable {
         return s % 60 == 0 ? s / 60 + " min" : s + " s";
     }
 
-    /** Reassembles lines from the engine's frames, which split output at arbitrary byte boundaries. */
+    /** Reassembles lines from the engine's frames, one {@link LineSplitter} per stream (stdout, stderr). */
     private static final class LineCallback extends ResultCallback.Adapter<Frame> {
         private final Consumer<String> sink;
-        private final Map<StreamType, ByteArrayOutputStream> partial = new EnumMap<>(StreamType.class);
+        private final int maxLineBytes;
+        private final Map<StreamType, LineSplitter> partial = new EnumMap<>(StreamType.class);
 
-        LineCallback(Consumer<String> sink) {
+        LineCallback(Consumer<String> sink, int maxLineBytes) {
             this.sink = sink;
+            this.maxLineBytes = maxLineBytes;
         }
 
         @Override
         public synchronized void onNext(Frame frame) {
-            ByteArrayOutputStream buf = partial.computeIfAbsent(frame.getStreamType(), t -> new ByteArrayOutputStream());
-            for (byte b : frame.getPayload()) {
-                if (b == '\n') {
-                    sink.accept(buf.toString(StandardCharsets.UTF_8));
-                    buf.reset();
-                } else {
-                    buf.write(b);
-                }
-            }
+            byte[] payload = frame.getPayload();
+            partial.computeIfAbsent(frame.getStreamType(), t -> new LineSplitter(sink, maxLineBytes))
+                    .accept(payload, 0, payload.length);
         }
 
         synchronized void flush() {
-            for (ByteArrayOutputStream buf : partial.values()) {
-                if (buf.size() > 0) {
-                    sink.accept(buf.toString(StandardCharsets.UTF_8));
-                    buf.reset();
-                }
-            }
+            partial.values().forEach(LineSplitter::flush);
         }
     }
 }

@@ -86,7 +86,8 @@ public final class ContainerArchive {
 
     /**
      * Extracts the tar that the engine returns for a folder (entries start with the folder's own
-     * name) into {@code hostDir}: regular files only, refused whole if any entry is unsafe.
+     * name) into {@code hostDir}: regular files only, refused whole if any entry is unsafe or the
+     * output exceeds {@link ContainerLimits#OUTPUT_MAX_FILES} or {@link ContainerLimits#OUTPUT_MAX_BYTES}.
      * Returns the written files.
      */
     public static List<Path> extract(InputStream tarStream, Path hostDir) {
@@ -100,6 +101,7 @@ public final class ContainerArchive {
         }
         try {
             List<String> written = new ArrayList<>();
+            long bytes = 0;
             TarArchiveInputStream tar = new TarArchiveInputStream(tarStream);
             String top = null;
             for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
@@ -139,6 +141,15 @@ public final class ContainerArchive {
                 if (directory) {
                     Files.createDirectories(target);
                 } else {
+                    // Checked on the sizes the tar declares, before the file's bytes land on the host.
+                    if (written.size() >= ContainerLimits.OUTPUT_MAX_FILES) {
+                        throw tooMuch("more than " + ContainerLimits.OUTPUT_MAX_FILES + " files (the output file limit)");
+                    }
+                    bytes += e.getSize();
+                    if (bytes > ContainerLimits.OUTPUT_MAX_BYTES) {
+                        throw tooMuch("more than " + (ContainerLimits.OUTPUT_MAX_BYTES >> 30)
+                                + " GiB (the output size limit), at " + name);
+                    }
                     Files.createDirectories(target.getParent());
                     Files.copy(tar, target);
                     written.add(rel);
@@ -157,6 +168,11 @@ public final class ContainerArchive {
         } finally {
             deleteTree(staging);
         }
+    }
+
+    private static KilnException tooMuch(String what) {
+        return KilnException.buildFailed("The build's output folder holds " + what
+                + "; nothing was copied out: the build must leave only its RPMs there");
     }
 
     private static KilnException refused(String entry, String why) {
