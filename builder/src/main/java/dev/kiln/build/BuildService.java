@@ -17,7 +17,6 @@ import dev.kiln.source.SourceFetcher;
 import dev.kiln.spec.Capabilities;
 import dev.kiln.spec.SpecFile;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -294,7 +293,7 @@ public final class BuildService {
         return futures.values().stream().map(CompletableFuture::join).toList();
     }
 
-    private BuildOutcome buildOne(PackageBuild builds, PackageInputs in, Map<String, byte[]> dependencies, String key,
+    private BuildOutcome buildOne(PackageBuild builds, PackageInputs in, Map<String, Path> dependencies, String key,
             String dist, BuildListener out, BuildRequest request) {
         long started = System.nanoTime();
         try {
@@ -319,19 +318,18 @@ public final class BuildService {
         }
     }
 
-    /** The binary RPMs of {@code pkg}'s internal build dependencies: this run's, or the latest release's. */
-    private static Map<String, byte[]> dependencyRpms(BuildPlan plan, String pkg, Map<String, List<Path>> outputs,
+    /**
+     * The binary RPMs of {@code pkg}'s internal build dependencies (file name -> file): this run's,
+     * or the latest release's. Paths, not bytes: an RPM of gigabytes is streamed into the build.
+     */
+    private static Map<String, Path> dependencyRpms(BuildPlan plan, String pkg, Map<String, List<Path>> outputs,
             List<RpmFile> published) {
-        Map<String, byte[]> rpms = new TreeMap<>();
+        Map<String, Path> rpms = new TreeMap<>();
         for (String dep : plan.dependencies(pkg)) {
             List<Path> files = outputs.containsKey(dep) ? outputs.get(dep)
                     : Releases.latest(published, dep).stream().map(RpmFile::path).toList();
             for (Path file : files) {
-                try {
-                    rpms.put(file.getFileName().toString(), Files.readAllBytes(file));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                rpms.put(file.getFileName().toString(), file);
             }
         }
         return rpms;

@@ -14,6 +14,9 @@ import dev.kiln.source.SourceCache;
 import dev.kiln.source.SourceFetcher;
 import dev.kiln.source.SourcesFile;
 import dev.kiln.spec.SpecFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,10 +63,10 @@ final class PackageBuild {
     }
 
     /**
-     * Builds {@code in}; {@code dependencies} are the RPMs of internal build dependencies to
-     * install into the build image, {@code buildKey} identifies the inputs.
+     * Builds {@code in}; {@code dependencies} are the RPMs (file name -> file) of internal build
+     * dependencies to install into the build image, {@code buildKey} identifies the inputs.
      */
-    BuildResult build(PackageInputs in, Map<String, byte[]> dependencies, String buildKey, String dist, BuildListener listener) {
+    BuildResult build(PackageInputs in, Map<String, Path> dependencies, String buildKey, String dist, BuildListener listener) {
         long started = System.nanoTime();
         SpecFile spec = in.spec();
         try (BuildRecord record = BuildRecord.create(config.records(), in)) {
@@ -77,7 +80,7 @@ final class PackageBuild {
                 logged.stage("Start: install build dependencies " + dependencies.keySet());
             }
             List<Path> outputs;
-            try (DependencyImage.Handle buildImage = DependencyImage.prepare(engine, image.imageId(), dependencies, logged::log)) {
+            try (DependencyImage.Handle buildImage = DependencyImage.prepare(engine, image.imageId(), dependencies, limits(), logged::log)) {
                 if (dist != null) {
                     logged.notice(spec.name() + "-" + spec.version() + "-" + spec.release() + " is published already: "
                             + "rebuilding it as release " + spec.release() + dist + " (%dist " + dist + ")");
@@ -123,7 +126,6 @@ final class PackageBuild {
 
     private List<Path> runRpmbuild(String imageId, PackageInputs in, Map<String, Path> remote, String dist, Path outDir,
             BuildRecord record, BuildListener logged) {
-        byte[] tar = RpmbuildInput.tar(in, remote);
         List<String> command = List.of("sh", RpmbuildInput.HOME + "/kiln-build.sh");
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SOURCE_DATE_EPOCH", Long.toString(in.sourceDateEpoch()));
@@ -131,16 +133,23 @@ final class PackageBuild {
         if (dist != null) {
             env.put("KILN_DIST", dist);
         }
-        ContainerLimits limits = new ContainerLimits(config.build().memoryBytes(), config.build().pids(),
-                config.build().timeout());
-        try (BuildContainer container = BuildContainer.create(engine, imageId, limits, command, env)) {
-            container.copyIn(tar, RpmbuildInput.HOME);
+        try (BuildContainer container = BuildContainer.create(engine, imageId, limits(), command, env)) {
+            try (InputStream tar = RpmbuildInput.tar(in, remote)) {
+                container.copyIn(tar, RpmbuildInput.HOME);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
             int exit = container.run(logged::log);
             if (exit != 0) {
                 throw RpmbuildFailure.explain(in, record.log(), exit);
             }
             return container.copyOut(RpmbuildInput.HOME + "/out", outDir);
         }
+    }
+
+    /** The build's limits, for every container that runs code of the package or its dependencies. */
+    private ContainerLimits limits() {
+        return new ContainerLimits(config.build().memoryBytes(), config.build().pids(), config.build().timeout());
     }
 
     /** Waits for {@code future}, rethrowing what it failed with as it was thrown. */

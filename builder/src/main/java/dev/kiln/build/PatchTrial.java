@@ -6,9 +6,9 @@ import dev.kiln.container.ContainerArchive;
 import dev.kiln.container.ContainerLimits;
 import dev.kiln.container.DockerEngine;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -63,22 +63,23 @@ final class PatchTrial {
 
     static List<Outcome> run(DockerEngine engine, String imageId, ContainerLimits limits, Path source, String sourceName,
             List<Candidate> patches, BuildListener listener) {
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put("trial.sh", SCRIPT.getBytes(StandardCharsets.UTF_8));
-        try {
-            files.put("SOURCES/" + sourceName, Files.readAllBytes(source));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Map<String, ContainerArchive.Content> files = new LinkedHashMap<>();
+        files.put("trial.sh", ContainerArchive.Content.of(SCRIPT.getBytes(StandardCharsets.UTF_8)));
+        // Streamed from the cache: an upstream tarball can be larger than the heap.
+        files.put("SOURCES/" + sourceName, ContainerArchive.Content.of(source));
         StringBuilder list = new StringBuilder();
         for (Candidate c : patches) {
-            files.put("SOURCES/" + c.fileName(), c.content());
+            files.put("SOURCES/" + c.fileName(), ContainerArchive.Content.of(c.content()));
             list.append(list.isEmpty() ? "" : " ").append(c.strip()).append(':').append(c.fileName());
         }
         Map<String, String> env = Map.of("HOME", HOME, "KILN_SOURCE", sourceName, "KILN_PATCHES", list.toString());
         List<String> lines = new ArrayList<>();
         try (BuildContainer container = BuildContainer.create(engine, imageId, limits, List.of("sh", HOME + "/trial.sh"), env)) {
-            container.copyIn(ContainerArchive.pack(files), HOME);
+            try (InputStream tar = ContainerArchive.stream(files)) {
+                container.copyIn(tar, HOME);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
             int exit = container.run(lines::add);
             if (exit != 0) {
                 throw KilnException.buildFailed("trying the patches against " + sourceName + " failed (exit " + exit + "): "

@@ -1,10 +1,8 @@
 package dev.kiln.build;
 
 import dev.kiln.container.ContainerArchive;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -47,19 +45,17 @@ final class RpmbuildInput {
     private RpmbuildInput() {
     }
 
-    static byte[] tar(PackageInputs in, Map<String, Path> remoteSources) {
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put("kiln-build.sh", SCRIPT.getBytes(StandardCharsets.UTF_8));
-        files.put("rpmbuild/SPECS/" + in.packageName() + ".spec", in.specBytes());
-        in.localSources().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, bytes));
-        in.patches().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, bytes));
-        try {
-            for (Map.Entry<String, Path> e : remoteSources.entrySet()) {
-                files.put("rpmbuild/SOURCES/" + e.getKey(), Files.readAllBytes(e.getValue()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return ContainerArchive.pack(files);
+    /**
+     * The tar as a stream: remote sources are read from the cache while the engine takes the
+     * tar, so a source larger than the heap goes in as well. Close it after the copy.
+     */
+    static InputStream tar(PackageInputs in, Map<String, Path> remoteSources) {
+        Map<String, ContainerArchive.Content> files = new LinkedHashMap<>();
+        files.put("kiln-build.sh", ContainerArchive.Content.of(SCRIPT.getBytes(StandardCharsets.UTF_8)));
+        files.put("rpmbuild/SPECS/" + in.packageName() + ".spec", ContainerArchive.Content.of(in.specBytes()));
+        in.localSources().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(bytes)));
+        in.patches().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(bytes)));
+        remoteSources.forEach((name, path) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(path)));
+        return ContainerArchive.stream(files);
     }
 }

@@ -58,8 +58,26 @@ public final class BuildContainer implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(removeOnExit);
     }
 
+    /** The labels on every build container (and on the images made from one), so leftovers can be found. */
+    public static Map<String, String> labels() {
+        return Map.of(LABEL, "true");
+    }
+
+    /**
+     * Who a container runs as: the build user without any capability, or root holding only the
+     * capabilities named (for installing RPMs, see {@link DependencyImage}).
+     */
+    record RunAs(String user, List<Capability> capabilities) {
+        static final RunAs BUILDER = new RunAs(USER, List.of());
+    }
+
     public static BuildContainer create(DockerEngine engine, String imageId, ContainerLimits limits,
                                         List<String> command, Map<String, String> env) {
+        return create(engine, imageId, limits, command, env, RunAs.BUILDER);
+    }
+
+    static BuildContainer create(DockerEngine engine, String imageId, ContainerLimits limits,
+                                 List<String> command, Map<String, String> env, RunAs runAs) {
         HostConfig host = HostConfig.newHostConfig()
                 .withNetworkMode("none")
                 .withCapDrop(Capability.ALL)
@@ -72,11 +90,14 @@ public final class BuildContainer implements AutoCloseable {
                 .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, Map.of(
                         "max-size", ContainerLimits.ENGINE_LOG_MAX_SIZE,
                         "max-file", Integer.toString(ContainerLimits.ENGINE_LOG_FILES))));
+        if (!runAs.capabilities().isEmpty()) {
+            host.withCapAdd(runAs.capabilities().toArray(Capability[]::new));
+        }
         String id = engine.client().createContainerCmd(imageId)
                 .withCmd(command)
                 .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
-                .withUser(USER)
-                .withLabels(Map.of(LABEL, "true"))
+                .withUser(runAs.user())
+                .withLabels(labels())
                 .withNetworkDisabled(true)
                 .withHostConfig(host)
                 .exec()

@@ -9,6 +9,7 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,46 +33,124 @@ public final class ContainerArchive {
     private ContainerArchive() {
     }
 
+    /** Who owns what a tar puts into a container. */
+    record Owner(int id, String name) {
+        /** The build user, so the non-root build can write next to its inputs. */
+        static final Owner BUILDER = new Owner(BUILD_UID, "builder");
+        /** root, for files a root step removes again from a folder it owns. */
+        static final Owner ROOT = new Owner(0, "root");
+    }
+
+    /**
+     * One file to put into a container: bytes at hand (a spec, a script) or a file on disk, which is
+     * read only while the tar is sent, so a source or RPM of gigabytes never sits in memory.
+     */
+    public sealed interface Content {
+        long size() throws IOException;
+
+        void copyTo(OutputStream out) throws IOException;
+
+        static Content of(byte[] bytes) {
+            return new Bytes(bytes);
+        }
+
+        static Content of(Path file) {
+            return new OnDisk(file);
+        }
+
+        record Bytes(byte[] bytes) implements Content {
+            @Override
+            public long size() {
+                return bytes.length;
+            }
+
+            @Override
+            public void copyTo(OutputStream out) throws IOException {
+                out.write(bytes);
+            }
+        }
+
+        record OnDisk(Path file) implements Content {
+            @Override
+            public long size() throws IOException {
+                return Files.size(file);
+            }
+
+            @Override
+            public void copyTo(OutputStream out) throws IOException {
+                Files.copy(file, out);
+            }
+        }
+    }
+
     /**
      * A tar of {@code files} (relative path -> bytes), owned by uid/gid 1000, with parent folders
-     * and fixed times, so the same files give the same bytes.
+     * and fixed times, so the same files give the same bytes. For small inputs (image contexts,
+     * patch trials); {@link #stream} sends files of any size.
      */
     public static byte[] pack(Map<String, byte[]> files) {
+        Map<String, Content> contents = new TreeMap<>();
+        files.forEach((name, bytes) -> contents.put(name, Content.of(bytes)));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-            TreeMap<String, byte[]> sorted = new TreeMap<>(files);
-            java.util.Set<String> dirs = new java.util.TreeSet<>();
-            for (String name : sorted.keySet()) {
-                String clean = checkRelative(name);
-                for (int i = clean.indexOf('/'); i > 0; i = clean.indexOf('/', i + 1)) {
-                    dirs.add(clean.substring(0, i) + "/");
-                }
-            }
-            for (String dir : dirs) {
-                TarArchiveEntry e = new TarArchiveEntry(dir);
-                own(e, 0755);
-                tar.putArchiveEntry(e);
-                tar.closeArchiveEntry();
-            }
-            for (Map.Entry<String, byte[]> f : sorted.entrySet()) {
-                TarArchiveEntry e = new TarArchiveEntry(checkRelative(f.getKey()));
-                own(e, 0644);
-                e.setSize(f.getValue().length);
-                tar.putArchiveEntry(e);
-                tar.write(f.getValue());
-                tar.closeArchiveEntry();
-            }
+        try {
+            write(checked(contents), Owner.BUILDER, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return bytes.toByteArray();
     }
 
-    private static void own(TarArchiveEntry e, int mode) {
-        e.setIds(BUILD_UID, BUILD_UID);
-        e.setNames("builder", "builder");
+    /**
+     * The same tar as {@link #pack}, produced while it is read: files on disk are copied into the
+     * stream as the engine takes it, so memory use does not grow with their size. Close the stream
+     * when done (it stops the writer). Names are checked here, before anything is sent.
+     */
+    public static InputStream stream(Map<String, Content> files) {
+        return stream(files, Owner.BUILDER);
+    }
+
+    static InputStream stream(Map<String, Content> files, Owner owner) {
+        TreeMap<String, Content> sorted = checked(files);
+        return new TarPipe(out -> write(sorted, owner, out));
+    }
+
+    private static TreeMap<String, Content> checked(Map<String, Content> files) {
+        TreeMap<String, Content> sorted = new TreeMap<>();
+        files.forEach((name, content) -> sorted.put(checkRelative(name), content));
+        return sorted;
+    }
+
+    private static void write(TreeMap<String, Content> sorted, Owner owner, OutputStream out) throws IOException {
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        java.util.Set<String> dirs = new java.util.TreeSet<>();
+        for (String name : sorted.keySet()) {
+            for (int i = name.indexOf('/'); i > 0; i = name.indexOf('/', i + 1)) {
+                dirs.add(name.substring(0, i) + "/");
+            }
+        }
+        for (String dir : dirs) {
+            TarArchiveEntry e = new TarArchiveEntry(dir);
+            own(e, owner, 0755);
+            tar.putArchiveEntry(e);
+            tar.closeArchiveEntry();
+        }
+        for (Map.Entry<String, Content> f : sorted.entrySet()) {
+            TarArchiveEntry e = new TarArchiveEntry(f.getKey());
+            own(e, owner, 0644);
+            e.setSize(f.getValue().size());
+            tar.putArchiveEntry(e);
+            f.getValue().copyTo(tar);
+            tar.closeArchiveEntry();
+        }
+        tar.finish();
+        tar.flush();
+    }
+
+    private static void own(TarArchiveEntry e, Owner owner, int mode) {
+        e.setIds(owner.id(), owner.id());
+        e.setNames(owner.name(), owner.name());
         e.setMode(mode);
         e.setModTime(0L);
     }

@@ -48,6 +48,63 @@ class ContainerArchiveTest {
     }
 
     @Test
+    void streamingGivesTheSameBytesAsPacking() throws IOException {
+        Map<String, byte[]> files = Map.of("rpmbuild/SPECS/a.spec", "x".getBytes(StandardCharsets.UTF_8), "b", new byte[] {1});
+        Map<String, ContainerArchive.Content> contents = new java.util.HashMap<>();
+        files.forEach((name, bytes) -> contents.put(name, ContainerArchive.Content.of(bytes)));
+        try (var in = ContainerArchive.stream(contents)) {
+            assertThat(in.readAllBytes()).isEqualTo(ContainerArchive.pack(files));
+        }
+    }
+
+    @Test
+    void streamsAFileFromDiskLargerThanThePipeWhole() throws IOException {
+        Path big = out.resolve("big.bin");
+        byte[] block = new byte[1 << 20];
+        new java.util.Random(7).nextBytes(block);
+        try (var w = Files.newOutputStream(big)) {
+            for (int i = 0; i < 5; i++) {
+                w.write(block);
+            }
+        }
+        try (var in = new TarArchiveInputStream(ContainerArchive.stream(Map.of("SOURCES/big.bin", ContainerArchive.Content.of(big))))) {
+            assertThat(in.getNextEntry().getName()).isEqualTo("SOURCES/");
+            TarArchiveEntry e = in.getNextEntry();
+            assertThat(e.getName()).isEqualTo("SOURCES/big.bin");
+            assertThat(e.getSize()).isEqualTo(5L << 20);
+            assertThat(in.readAllBytes()).isEqualTo(Files.readAllBytes(big));
+        }
+    }
+
+    @Test
+    void aFileThatCannotBeReadFailsTheStreamInsteadOfEndingItEarly() {
+        Path missing = out.resolve("missing.tar.gz");
+        assertThatThrownBy(() -> {
+            try (var in = ContainerArchive.stream(Map.of("SOURCES/missing.tar.gz", ContainerArchive.Content.of(missing)))) {
+                in.readAllBytes();
+            }
+        }).isInstanceOf(IOException.class).hasMessageContaining("missing.tar.gz");
+    }
+
+    @Test
+    void closingTheStreamEarlyStopsItsWriter() throws Exception {
+        Path big = out.resolve("big.bin");
+        Files.write(big, new byte[8 << 20]);
+        var in = ContainerArchive.stream(Map.of("big.bin", ContainerArchive.Content.of(big)));
+        assertThat(in.read(new byte[10])).isEqualTo(10);
+        long started = System.nanoTime();
+        in.close();
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(5));
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("kiln-tar") && t.isAlive());
+    }
+
+    @Test
+    void refusesToStreamPathsClimbingOutBeforeSendingAnything() {
+        assertThatThrownBy(() -> ContainerArchive.stream(Map.of("../etc/x", ContainerArchive.Content.of(new byte[0]))))
+                .isInstanceOf(KilnException.class).hasMessageContaining("../etc/x");
+    }
+
+    @Test
     void refusesToPackPathsClimbingOut() {
         assertThatThrownBy(() -> ContainerArchive.pack(Map.of("../etc/x", new byte[0])))
                 .isInstanceOf(KilnException.class).hasMessageContaining("../etc/x");
