@@ -71,7 +71,7 @@ import org.eclipse.packager.rpm.yum.RepositoryCreator;
  *       while they read.</li>
  *   <li>A new snapshot's {@code repodata/} also keeps the metadata files named by the
  *       {@code repomd.xml} it replaces, and those still within their grace period
- *       ({@link RetainedMetadata}, default {@value #DEFAULT_GRACE_HOURS} h), so an HTTP client
+ *       ({@link RetainedMetadata}, {@link #DEFAULT_METADATA_GRACE} unless given), so an HTTP client
  *       that fetched {@code repomd.xml} just before a swap still gets every file it names from any
  *       web server over the folder. RPMs need nothing of the kind: a release is never removed, so
  *       each is hard-linked into every later snapshot.</li>
@@ -89,7 +89,8 @@ public final class DirectoryRepository implements AutoCloseable {
     public static final String PROVENANCE_SUFFIX = ".provenance.json";
     private static final ConcurrentHashMap<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9]+");
-    static final long DEFAULT_GRACE_HOURS = 1;
+    /** How long the files of a replaced {@code repomd.xml} stay servable unless a repository is given another grace. */
+    public static final Duration DEFAULT_METADATA_GRACE = Duration.ofHours(1);
 
     private final Path location;
     private final Path snapshots;
@@ -100,7 +101,7 @@ public final class DirectoryRepository implements AutoCloseable {
     private volatile PublishedBuilds buildKeys;
 
     public DirectoryRepository(Path location) {
-        this(location, RetainedMetadata.DEFAULT_GRACE);
+        this(location, DEFAULT_METADATA_GRACE);
     }
 
     /**

@@ -40,8 +40,6 @@ record RetainedMetadata(Map<String, Instant> supersededAt) {
 
     /** The record's file name inside a snapshot. */
     static final String FILE = ".kiln-retained-metadata";
-    /** How long a replaced {@code repomd.xml}'s files stay servable unless a repository says otherwise. */
-    static final Duration DEFAULT_GRACE = Duration.ofHours(1);
     /** What a retained path may look like: a plain file directly in {@code repodata/}. */
     private static final Pattern METADATA_PATH = Pattern.compile("repodata/[A-Za-z0-9][A-Za-z0-9._-]*");
 
