@@ -23,6 +23,8 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -52,10 +54,32 @@ import org.eclipse.packager.rpm.yum.RepositoryCreator;
  * {@code n+1} beside the current one (existing RPMs hard-linked, new ones copied, repodata
  * regenerated over every binary RPM and signed), then renames a new symlink over {@code location}.
  * A reader (a web server, dnf over file://) therefore sees the old or the new repository, never a
- * mix, and a failed publish leaves the current snapshot untouched. The previous snapshot is kept so
- * readers that resolved the old link just before the swap can finish.
+ * mix, and a failed publish leaves the current snapshot untouched.
+ *
+ * <p>Readers that outlive a publish are kept whole in two ways:
+ * <ul>
+ *   <li>Snapshots a process has read from are leased ({@link SnapshotLease}: a shared file lock
+ *       the OS drops when the process dies, even by {@code kill -9}). A publish prunes every
+ *       snapshot but the new and the previous one that nobody leases, and leaves leased ones for a
+ *       later publish. {@link #packages()} returns real paths inside a snapshot and keeps that
+ *       snapshot leased until {@link #close()} or the end of the process, so a long build can read
+ *       the RPMs it listed at its start however many publishes happen meanwhile, with no change to
+ *       how it reads them. This was chosen over reading everything a run needs under the publish
+ *       lock, which would serialize every build behind every publish (or copy every dependency up
+ *       front); a lease costs one lock per snapshot and a little disk while the reader lives.
+ *       Short reads ({@link #list()}, {@link #buildKeys()}, {@link #provenance(String)}) lease only
+ *       while they read.</li>
+ *   <li>A new snapshot's {@code repodata/} also keeps the metadata files named by the
+ *       {@code repomd.xml} it replaces, and those still within their grace period
+ *       ({@link RetainedMetadata}, {@link #DEFAULT_METADATA_GRACE} unless given), so an HTTP client
+ *       that fetched {@code repomd.xml} just before a swap still gets every file it names from any
+ *       web server over the folder. RPMs need nothing of the kind: a release is never removed, so
+ *       each is hard-linked into every later snapshot.</li>
+ * </ul>
+ * A one-shot command may leave its leases to the end of its process; a long-lived one closes the
+ * repository when the run that read it ends.
  */
-public final class DirectoryRepository {
+public final class DirectoryRepository implements AutoCloseable {
 
     /** The public key's file name at the repository root, what {@code gpgkey=} points to. */
     public static final String PUBLIC_KEY_FILE = "RPM-GPG-KEY-kiln";
@@ -65,15 +89,32 @@ public final class DirectoryRepository {
     public static final String PROVENANCE_SUFFIX = ".provenance.json";
     private static final ConcurrentHashMap<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("[0-9]+");
+    /** How long the files of a replaced {@code repomd.xml} stay servable unless a repository is given another grace. */
+    public static final Duration DEFAULT_METADATA_GRACE = Duration.ofHours(1);
 
     private final Path location;
     private final Path snapshots;
+    private final Duration metadataGrace;
+    /** Leases {@link #packages()} took, held until {@link #close()}: its callers read those paths later. */
+    private final Map<Path, SnapshotLease> held = new HashMap<>();
     /** Snapshots never change once live, so what was read from one stays true while it is current. */
     private volatile PublishedBuilds buildKeys;
 
     public DirectoryRepository(Path location) {
+        this(location, DEFAULT_METADATA_GRACE);
+    }
+
+    /**
+     * @param metadataGrace how long the metadata files of a replaced {@code repomd.xml} stay in
+     *     {@code repodata/}, counted from the publish that replaced it (the previous one's always stay)
+     */
+    public DirectoryRepository(Path location, Duration metadataGrace) {
+        if (metadataGrace.isNegative()) {
+            throw new IllegalArgumentException("metadata grace " + metadataGrace + " is negative");
+        }
         this.location = location.toAbsolutePath().normalize();
         this.snapshots = this.location.resolveSibling(this.location.getFileName() + ".snapshots");
+        this.metadataGrace = metadataGrace;
     }
 
     public Path location() {
@@ -143,6 +184,8 @@ public final class DirectoryRepository {
             Files.createDirectory(snapshot);
             Files.createDirectories(snapshot.resolve(PACKAGES));
             Files.createDirectories(snapshot.resolve(SOURCES));
+            // Exists before the snapshot goes live, so leasing it never changes the folder.
+            writeDurably(snapshot.resolve(SnapshotLease.FILE), new byte[0]);
             if (current != null) {
                 linkAll(current.resolve(PACKAGES), snapshot.resolve(PACKAGES));
                 linkAll(current.resolve(SOURCES), snapshot.resolve(SOURCES));
@@ -156,6 +199,7 @@ public final class DirectoryRepository {
                 }
             }
             writeRepodata(snapshot, key);
+            retainMetadata(current, snapshot);
             writeDurably(snapshot.resolve(PUBLIC_KEY_FILE), key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
             syncDirectory(snapshot.resolve(PACKAGES));
             syncDirectory(snapshot.resolve(SOURCES));
@@ -172,15 +216,45 @@ public final class DirectoryRepository {
 
     /** The published binary RPMs, sorted by NEVRA string. */
     public List<Nevra> list() {
-        return packages().stream().map(RpmFile::nevra).toList();
+        try (SnapshotLease lease = lease()) {
+            return lease == null ? List.of() : packages(lease.snapshot()).stream().map(RpmFile::nevra).toList();
+        }
     }
 
-    /** The published binary RPMs with their headers, sorted by NEVRA string. */
+    /**
+     * The published binary RPMs with their headers, sorted by NEVRA string. Their paths are inside
+     * the live snapshot, which stays leased (not pruned) until {@link #close()} or the end of the
+     * process, so they can be read long after any number of publishes.
+     */
     public List<RpmFile> packages() {
-        Path current = currentSnapshot();
-        if (current == null) {
+        SnapshotLease lease = lease();
+        if (lease == null) {
             return List.of();
         }
+        synchronized (held) {
+            SnapshotLease earlier = held.putIfAbsent(lease.snapshot(), lease);
+            if (earlier != null) {
+                lease.close(); // this instance holds that snapshot already
+            }
+        }
+        return packages(lease.snapshot());
+    }
+
+    /** Releases the snapshots {@link #packages()} leased, so a later publish may prune them. */
+    @Override
+    public void close() {
+        synchronized (held) {
+            held.values().forEach(SnapshotLease::close);
+            held.clear();
+        }
+    }
+
+    /** A lease on the live snapshot, or null before the first publish. */
+    SnapshotLease lease() {
+        return SnapshotLease.acquire(this::currentSnapshot);
+    }
+
+    private static List<RpmFile> packages(Path current) {
         try (Stream<Path> files = Files.list(current.resolve(PACKAGES))) {
             return files.filter(p -> p.getFileName().toString().endsWith(".rpm"))
                     .map(RpmFile::read)
@@ -327,14 +401,17 @@ public final class DirectoryRepository {
      * provenance files, once per snapshot.
      */
     public Map<String, List<Path>> buildKeys() {
-        Path current = currentSnapshot();
-        if (current == null) {
-            return Map.of();
-        }
-        PublishedBuilds cached = buildKeys;
-        if (cached == null || !cached.snapshot().equals(current)) {
-            cached = PublishedBuilds.read(current, List.of(PACKAGES, SOURCES));
-            buildKeys = cached;
+        PublishedBuilds cached;
+        try (SnapshotLease lease = lease()) {
+            if (lease == null) {
+                return Map.of();
+            }
+            Path current = lease.snapshot();
+            cached = buildKeys;
+            if (cached == null || !cached.snapshot().equals(current)) {
+                cached = PublishedBuilds.read(current, List.of(PACKAGES, SOURCES));
+                buildKeys = cached;
+            }
         }
         Map<String, List<Path>> result = new TreeMap<>();
         cached.rpmsByKey().forEach((k, names) -> result.put(k, names.stream().map(location::resolve).toList()));
@@ -357,21 +434,22 @@ public final class DirectoryRepository {
 
     /** The provenance document published beside {@code rpmFileName} ({@code hello-1.0-1.noarch.rpm}), if any. */
     public Optional<byte[]> provenance(String rpmFileName) {
-        Path current = currentSnapshot();
-        if (current == null) {
-            return Optional.empty();
-        }
-        for (String folder : List.of(PACKAGES, SOURCES)) {
-            Path file = current.resolve(folder).resolve(rpmFileName + PROVENANCE_SUFFIX);
-            if (Files.isRegularFile(file)) {
-                try {
-                    return Optional.of(Files.readAllBytes(file));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+        try (SnapshotLease lease = lease()) {
+            if (lease == null) {
+                return Optional.empty();
+            }
+            for (String folder : List.of(PACKAGES, SOURCES)) {
+                Path file = lease.snapshot().resolve(folder).resolve(rpmFileName + PROVENANCE_SUFFIX);
+                if (Files.isRegularFile(file)) {
+                    try {
+                        return Optional.of(Files.readAllBytes(file));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
                 }
             }
+            return Optional.empty();
         }
-        return Optional.empty();
     }
 
     private static void writeRepodata(Path snapshot, SigningKey key) throws IOException {
@@ -412,6 +490,35 @@ public final class DirectoryRepository {
         syncDirectory(repodata);
     }
 
+    /**
+     * Hard-links into the new snapshot's {@code repodata/} the files the replaced {@code repomd.xml}
+     * names and those retained earlier still within their grace, and records when each was replaced.
+     */
+    private void retainMetadata(Path current, Path snapshot) throws IOException {
+        RetainedMetadata retained = RetainedMetadata.NONE;
+        if (current != null) {
+            Path replaced = current.resolve("repodata/repomd.xml");
+            List<String> named = Files.isRegularFile(replaced) ? RetainedMetadata.locations(Files.readAllBytes(replaced)) : List.of();
+            Path record = current.resolve(RetainedMetadata.FILE);
+            RetainedMetadata earlier = Files.isRegularFile(record)
+                    ? RetainedMetadata.parse(Files.readString(record, StandardCharsets.UTF_8)) : RetainedMetadata.NONE;
+            retained = earlier.next(named, Instant.now(), metadataGrace);
+        }
+        Set<String> skipped = new HashSet<>();
+        for (String path : retained.supersededAt().keySet()) {
+            Path from = current.resolve(path);
+            Path to = snapshot.resolve(path);
+            // A name the new repomd.xml uses itself wins; a file already gone cannot be served anyway.
+            if (Files.exists(to, LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(from, LinkOption.NOFOLLOW_LINKS)) {
+                skipped.add(path);
+            } else {
+                Files.createLink(to, from);
+            }
+        }
+        writeDurably(snapshot.resolve(RetainedMetadata.FILE), retained.without(skipped).render().getBytes(StandardCharsets.UTF_8));
+        syncDirectory(snapshot.resolve("repodata"));
+    }
+
     private void swapTo(Path snapshot) throws IOException {
         Path link = location.resolveSibling("." + location.getFileName() + ".link-" + snapshot.getFileName());
         Files.deleteIfExists(link);
@@ -426,16 +533,37 @@ public final class DirectoryRepository {
         syncDirectory(location.getParent());
     }
 
+    /**
+     * Removes every snapshot but {@code keep} and {@code previous} that no process leases; a leased
+     * one stays for a later publish. Runs under the publish lock, after the swap.
+     */
     private void prune(Path keep, Path previous) {
-        try (Stream<Path> dirs = Files.list(snapshots)) {
-            for (Path dir : (Iterable<Path>) dirs::iterator) {
-                boolean snapshotDir = SNAPSHOT_NAME.matcher(dir.getFileName().toString()).matches();
-                if (snapshotDir && !dir.equals(keep) && (previous == null || !dir.equals(previous))) {
-                    deleteTree(dir);
-                }
-            }
+        List<Path> dirs;
+        Path keepReal;
+        try (Stream<Path> listing = Files.list(snapshots)) {
+            dirs = listing.sorted().toList();
+            keepReal = keep.toRealPath();
         } catch (IOException e) {
-            // The new snapshot is live; an old one left behind costs disk space only and goes next time.
+            return; // the new snapshot is live; what is left behind costs disk space only and goes next time
+        }
+        for (Path dir : dirs) {
+            String name = dir.getFileName().toString();
+            try {
+                if (name.startsWith(SnapshotLease.RETIRED_PREFIX)) {
+                    deleteTree(dir); // renamed away by an earlier prune that did not finish deleting
+                } else if (SNAPSHOT_NAME.matcher(name).matches() && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    Path real = dir.toRealPath(); // previous is a real path; the snapshots folder may not be
+                    if (real.equals(keepReal) || real.equals(previous)) {
+                        continue;
+                    }
+                    Path retired = dir.resolveSibling(SnapshotLease.RETIRED_PREFIX + name);
+                    if (SnapshotLease.retire(real, retired)) {
+                        deleteTree(retired);
+                    }
+                }
+            } catch (IOException | UncheckedIOException e) {
+                // as above: left for the next publish
+            }
         }
     }
 

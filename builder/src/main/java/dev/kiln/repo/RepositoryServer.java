@@ -20,6 +20,10 @@ import java.util.concurrent.Executors;
  * Serves a {@link DirectoryRepository} read-only over HTTP (GET and HEAD). Each request resolves
  * the repository link afresh, so a publish that swaps in a new snapshot is seen by the next
  * request, and a file is always read from one snapshot. Paths are confined to that snapshot.
+ * Each request leases the snapshot it reads from while it is answered, and a snapshot's
+ * {@code repodata/} keeps the files of the {@code repomd.xml} it replaced (see
+ * {@link DirectoryRepository}), so a client that fetched {@code repomd.xml} before a publish still
+ * gets every file it names after it.
  */
 public final class RepositoryServer implements AutoCloseable {
 
@@ -80,13 +84,17 @@ public final class RepositoryServer implements AutoCloseable {
                 exchange.sendResponseHeaders(405, -1);
                 return;
             }
-            Path file = resolve(repository, exchange.getRequestURI().getRawPath());
+            SnapshotLease lease = lease(repository);
+            Path file = lease == null ? null : resolve(lease.snapshot(), exchange.getRequestURI().getRawPath());
             if (file == null) {
+                if (lease != null) {
+                    lease.close();
+                }
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
             // Open before sizing, so the bytes and the length come from the same file even if a publish prunes meanwhile.
-            try (InputStream in = Files.newInputStream(file)) {
+            try (lease; InputStream in = Files.newInputStream(file)) {
                 long length = Files.size(file);
                 exchange.getResponseHeaders().set("Content-Type", contentType(file.getFileName().toString()));
                 if (head) {
@@ -102,14 +110,17 @@ public final class RepositoryServer implements AutoCloseable {
         }
     }
 
-    /** The regular file the request names inside the current snapshot, or null. */
-    static Path resolve(DirectoryRepository repository, String rawPath) {
-        Path root;
+    /** A lease on the live snapshot, or null when there is none or the link is broken (nothing to serve). */
+    private static SnapshotLease lease(DirectoryRepository repository) {
         try {
-            root = repository.currentSnapshot();
+            return repository.lease();
         } catch (KilnException e) {
             return null;
         }
+    }
+
+    /** The regular file the request names inside {@code root}, or null. */
+    static Path resolve(Path root, String rawPath) {
         if (root == null || rawPath == null) {
             return null;
         }

@@ -1,0 +1,403 @@
+package dev.kiln.repo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.KilnProject;
+import dev.kiln.rpm.KeyGenerator;
+import dev.kiln.rpm.RpmFile;
+import dev.kiln.rpm.RpmSigner;
+import dev.kiln.rpm.SigningKey;
+import dev.kiln.rpm.TestRpms;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/**
+ * Readers that outlive publishes: a second JVM that lists the repository and reads what it listed
+ * after many publishes (and is killed with SIGKILL), and real HTTP readers and dnf that fetch
+ * {@code repomd.xml} before a publish and the files it names after it.
+ */
+class RepositoryConcurrencyIT {
+
+    private static final int PUBLISHES = 12;
+    private static final int HTTP_ROUNDS = 20;
+
+    @TempDir
+    static Path dir;
+    static SigningKey key;
+    static Path hello1;
+    static Path hello2;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        key = KeyGenerator.generate(dir.resolve("key.sec.asc"), dir.resolve("key.pub.asc"), "Kiln Test <t@kiln.dev>", "pw".toCharArray());
+        hello1 = TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-hello", "1.0", "w19.zstdio");
+        hello2 = TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-hello", "2.0", "w19.zstdio");
+        new RpmSigner(key).sign(hello1);
+        new RpmSigner(key).sign(hello2);
+    }
+
+    @Test
+    void aReaderProcessReadsWhatItListedAfterManyPublishesWhilePruneRemovesEverySnapshotNobodyReads() throws Exception {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("lease/repo"));
+        repo.publish(List.of(hello1, hello2), key);
+        try (Reader reader = Reader.start(repo.location())) {
+            String leased = reader.listedSnapshot();
+            List<Integer> counts = new ArrayList<>();
+            for (int i = 0; i < PUBLISHES; i++) {
+                repo.publish(List.of(hello2), key); // same bytes again: a new snapshot all the same
+                counts.add(snapshots(repo).size());
+            }
+            String read = reader.ask("read");
+            System.out.println("snapshots after each of " + PUBLISHES + " publishes with a reader alive: " + counts
+                    + "; the reader then: " + read);
+            assertThat(read).isEqualTo("read 2 of 2");
+            // The leased one, the live one and the one before it: no more, however many publishes.
+            assertThat(snapshots(repo)).containsExactly(leased, Integer.toString(PUBLISHES), Integer.toString(PUBLISHES + 1));
+            assertThat(counts).allSatisfy(c -> assertThat(c).isLessThanOrEqualTo(3));
+
+            reader.kill();
+            repo.publish(List.of(hello2), key);
+            assertThat(snapshots(repo)).as("SIGKILL released the lease, so the next publish pruned it")
+                    .containsExactly(Integer.toString(PUBLISHES + 1), Integer.toString(PUBLISHES + 2));
+        }
+    }
+
+    @Test
+    void aBuildWhoseDependencyIsReadLongAfterItStartedSucceedsWhileAnotherProcessPublishes() throws Exception {
+        KilnProject project = KilnProject.create(Files.createDirectories(dir.resolve("project")));
+        KilnProject.Result libgreet = project.run("build", "libgreet");
+        assertThat(libgreet.exitCode()).as(libgreet.describe()).isZero();
+        // greeter also needs slowdep, built in the same run and sleeping in %build: greeter reads the libgreet
+        // RPM the run listed at its start only once slowdep is done, after many publishes by another process.
+        project.write("specs/slowdep/slowdep.spec", """
+                Name:           slowdep
+                Version:        1.0
+                Release:        1%{?dist}
+                Summary:        Takes its time to build
+                License:        MIT
+                BuildArch:      noarch
+
+                %description
+                A package whose build is slow.
+
+                %prep
+                %setup -q -c -T
+
+                %build
+                sleep 20
+
+                %install
+                mkdir -p %{buildroot}%{_datadir}/slowdep
+                echo slow > %{buildroot}%{_datadir}/slowdep/done
+
+                %files
+                %{_datadir}/slowdep/done
+
+                %changelog
+                * Wed Nov 25 2026 Kiln Packaging <packaging@example.com> - 1.0-1
+                - First package
+                """);
+        project.write("specs/greeter/greeter.spec", project.read("specs/greeter/greeter.spec")
+                .replace("BuildRequires:  libgreet\n", "BuildRequires:  libgreet\nBuildRequires:  slowdep\n"));
+        assertThat(project.read("specs/greeter/greeter.spec")).contains("BuildRequires:  slowdep");
+        project.commit("greeter needs slowdep");
+        Path released;
+        try (Stream<Path> files = Files.list(project.repository().resolve("Packages"))) {
+            released = files.filter(f -> f.getFileName().toString().matches("libgreet-.*\\.noarch\\.rpm")).findFirst().orElseThrow();
+        }
+        Path copy = Files.copy(released, Files.createTempDirectory(dir, "libgreet").resolve(released.getFileName()));
+
+        DirectoryRepository repo = new DirectoryRepository(project.repository());
+        Process build = project.start(List.of("build", "slowdep", "greeter"), Map.of());
+        var stdout = java.util.concurrent.CompletableFuture.supplyAsync(() -> drain(build.getInputStream()));
+        var stderr = java.util.concurrent.CompletableFuture.supplyAsync(() -> drain(build.getErrorStream()));
+        int publishes = 0;
+        int most = 0;
+        while (build.isAlive() && publishes < 200) {
+            repo.publish(List.of(copy), key);
+            publishes++;
+            most = Math.max(most, snapshots(repo).size());
+            Thread.sleep(200);
+        }
+        assertThat(build.waitFor(10, TimeUnit.MINUTES)).isTrue();
+        KilnProject.Result result = new KilnProject.Result(build.exitValue(), stdout.join(), stderr.join());
+        System.out.println("kiln build slowdep greeter: exit " + result.exitCode() + " with " + publishes
+                + " publishes by another process meanwhile; at most " + most + " snapshots; left " + snapshots(repo));
+        assertThat(result.exitCode()).as(result.describe()).isZero();
+        assertThat(result.stderr()).doesNotContain("NoSuchFileException");
+        assertThat(publishes).as("publishes while the build ran").isGreaterThan(10);
+        assertThat(repo.list()).extracting(Object::toString).anyMatch(n -> n.startsWith("greeter-1.0-1"))
+                .anyMatch(n -> n.startsWith("slowdep-1.0-1"));
+        // The build has ended, so its lease went with it: the next publish leaves two snapshots.
+        repo.publish(List.of(copy), key);
+        assertThat(snapshots(repo)).hasSize(2);
+    }
+
+    private static String drain(java.io.InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aSnapshotListedInThisProcessStaysUntilTheRepositoryIsClosed() throws Exception {
+        DirectoryRepository writer = new DirectoryRepository(dir.resolve("local/repo"));
+        writer.publish(List.of(hello1), key);
+        List<RpmFile> listed;
+        try (DirectoryRepository reader = new DirectoryRepository(writer.location())) {
+            listed = reader.packages();
+            for (int i = 0; i < 4; i++) {
+                writer.publish(List.of(hello1), key);
+            }
+            assertThat(snapshots(writer)).containsExactly("1", "4", "5");
+            assertThat(RpmFile.read(listed.getFirst().path()).nevra()).hasToString("kiln-hello-1.0-1.noarch");
+            assertThat(reader.list()).hasSize(1); // a short read leases only while it reads
+        }
+        writer.publish(List.of(hello1), key);
+        assertThat(snapshots(writer)).containsExactly("5", "6");
+        assertThat(listed.getFirst().path()).doesNotExist();
+    }
+
+    @Test
+    void httpReadersGetEveryFileTheirRepomdNamesAfterAPublishAndDnfStillInstalls() throws Exception {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("http/repo"));
+        repo.publish(List.of(hello1), key);
+        int requests = 0;
+        Map<Integer, Integer> statuses = new TreeMap<>();
+        List<String> failures = new ArrayList<>();
+        try (RepositoryServer server = RepositoryServer.start(repo.location(), "127.0.0.1", 0)) {
+            for (int round = 0; round < HTTP_ROUNDS; round++) {
+                byte[] repomd = get(server.uri().resolve("repodata/repomd.xml")).body();
+                Map<String, String> named = checksums(repomd);
+                assertThat(named).containsKeys("primary", "filelists", "other");
+                repo.publish(List.of(round % 2 == 0 ? hello2 : hello1), key); // a publish between repomd.xml and its files
+                for (Map.Entry<String, String> file : named.entrySet().stream()
+                        .collect(Collectors.toMap(e -> location(repomd, e.getKey()), Map.Entry::getValue)).entrySet()) {
+                    HttpResponse<byte[]> response = get(server.uri().resolve(file.getKey()));
+                    requests++;
+                    statuses.merge(response.statusCode(), 1, Integer::sum);
+                    if (response.statusCode() != 200) {
+                        failures.add("round " + round + ": " + response.statusCode() + " " + file.getKey());
+                    } else if (!sha256(response.body()).equals(file.getValue())) {
+                        failures.add("round " + round + ": other bytes for " + file.getKey());
+                    } else if (file.getKey().endsWith("primary.xml.gz")) {
+                        for (String rpm : packageLocations(response.body())) {
+                            int status = get(server.uri().resolve(rpm)).statusCode();
+                            requests++;
+                            statuses.merge(status, 1, Integer::sum);
+                            if (status != 200) {
+                                failures.add("round " + round + ": " + status + " " + rpm);
+                            }
+                        }
+                    }
+                }
+            }
+            System.out.println(HTTP_ROUNDS + " rounds, " + requests + " requests after a publish: statuses " + statuses
+                    + "; snapshots left " + snapshots(repo) + "; repodata files " + repodata(repo).size());
+            assertThat(failures).isEmpty();
+
+            Path root = Files.createTempDirectory(dir, "root");
+            TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(root.resolve("usr/share/kiln-hello/2.0.txt")).exists();
+        }
+    }
+
+    @Test
+    void replacedMetadataStaysForItsGraceThenGoes() throws Exception {
+        DirectoryRepository lasting = new DirectoryRepository(dir.resolve("grace/repo"));
+        DirectoryRepository brief = new DirectoryRepository(dir.resolve("nograce/repo"), Duration.ZERO);
+        List<Set<String>> namedLasting = new ArrayList<>();
+        List<Set<String>> namedBrief = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            lasting.publish(List.of(hello1), key);
+            brief.publish(List.of(hello1), key);
+            namedLasting.add(metadataFiles(lasting));
+            namedBrief.add(metadataFiles(brief));
+        }
+        // Within the default hour the files of every replaced repomd.xml stay.
+        assertThat(repodata(lasting)).containsAll(namedLasting.get(0)).containsAll(namedLasting.get(1))
+                .containsAll(namedLasting.get(2)).containsAll(namedLasting.get(3));
+        // With no grace only the files of the repomd.xml just replaced stay beside the new one's.
+        assertThat(repodata(brief)).containsAll(namedBrief.get(3)).containsAll(namedBrief.get(2))
+                .doesNotContainAnyElementsOf(namedBrief.get(1)).doesNotContainAnyElementsOf(namedBrief.get(0));
+        // The live repomd.xml names its own files only, and its signature is over it.
+        assertThat(namedBrief.get(3)).hasSize(3).doesNotContainAnyElementsOf(namedBrief.get(2));
+        TestRpms.Run verify = TestRpms.run("gpgv", "--keyring", gpgKeyring(), brief.location().resolve("repodata/repomd.xml.asc").toString(),
+                brief.location().resolve("repodata/repomd.xml").toString());
+        assertThat(verify.exitCode()).as(verify.output()).isZero();
+    }
+
+    private static String gpgKeyring() throws IOException {
+        Path home = Files.createTempDirectory(dir, "gnupg");
+        Path keyring = home.resolve("kiln.gpg");
+        TestRpms.Run run = TestRpms.run("gpg", "--homedir", home.toString(), "--batch", "--dearmor", "-o", keyring.toString(),
+                dir.resolve("key.pub.asc").toString());
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        return keyring.toString();
+    }
+
+    private static byte[] readRepomd(DirectoryRepository repo) {
+        try {
+            return Files.readAllBytes(repo.location().resolve("repodata/repomd.xml"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Set<String> metadataFiles(DirectoryRepository repo) throws Exception {
+        byte[] repomd = readRepomd(repo);
+        return checksums(repomd).keySet().stream().map(t -> Path.of(location(repomd, t)).getFileName().toString())
+                .collect(Collectors.toSet());
+    }
+
+    private HttpResponse<byte[]> get(URI uri) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** The numbered snapshot folders, sorted by number. */
+    private static List<String> snapshots(DirectoryRepository repo) throws IOException {
+        try (Stream<Path> dirs = Files.list(repo.location().resolveSibling(repo.location().getFileName() + ".snapshots"))) {
+            return dirs.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9]+"))
+                    .sorted(java.util.Comparator.comparingInt(Integer::parseInt)).toList();
+        }
+    }
+
+    private static Set<String> repodata(DirectoryRepository repo) throws IOException {
+        try (Stream<Path> files = Files.list(repo.location().resolve("repodata"))) {
+            return files.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    /** Each {@code <data type>} of a repomd.xml with its sha256 checksum. */
+    private static Map<String, String> checksums(byte[] repomd) throws Exception {
+        Map<String, String> result = new LinkedHashMap<>();
+        NodeList data = parse(repomd).getElementsByTagNameNS("*", "data");
+        for (int i = 0; i < data.getLength(); i++) {
+            Element d = (Element) data.item(i);
+            Element checksum = (Element) d.getElementsByTagNameNS("*", "checksum").item(0);
+            assertThat(checksum.getAttribute("type")).isEqualTo("sha256");
+            result.put(d.getAttribute("type"), checksum.getTextContent().trim());
+        }
+        return result;
+    }
+
+    private static String location(byte[] repomd, String type) {
+        try {
+            NodeList data = parse(repomd).getElementsByTagNameNS("*", "data");
+            for (int i = 0; i < data.getLength(); i++) {
+                Element d = (Element) data.item(i);
+                if (d.getAttribute("type").equals(type)) {
+                    return ((Element) d.getElementsByTagNameNS("*", "location").item(0)).getAttribute("href");
+                }
+            }
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("no " + type + " in repomd.xml");
+    }
+
+    private static List<String> packageLocations(byte[] primaryGz) throws Exception {
+        NodeList locations = parse(new GZIPInputStream(new ByteArrayInputStream(primaryGz)).readAllBytes())
+                .getElementsByTagNameNS("*", "location");
+        List<String> result = new ArrayList<>();
+        for (int i = 0; i < locations.getLength(); i++) {
+            result.add(((Element) locations.item(i)).getAttribute("href"));
+        }
+        return result;
+    }
+
+    private static org.w3c.dom.Document parse(byte[] xml) throws Exception {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        return factory.newDocumentBuilder().parse(new ByteArrayInputStream(xml));
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    private static TestRpms.Run dnf(Path root, URI base, String... args) throws IOException {
+        String url = base.toString().replaceAll("/+$", "");
+        List<String> command = new ArrayList<>(List.of("dnf", "-y", "--installroot", root.toString(),
+                "--setopt=reposdir=/dev/null", "--setopt=cachedir=" + root.resolve("var/cache/dnf"),
+                "--releasever=12", "--setopt=install_weak_deps=False",
+                "--repofrompath=kiln," + url + "/",
+                "--setopt=kiln.gpgcheck=1", "--setopt=kiln.repo_gpgcheck=1",
+                "--setopt=kiln.gpgkey=" + url + "/" + DirectoryRepository.PUBLIC_KEY_FILE));
+        command.addAll(List.of(args));
+        return TestRpms.run(command);
+    }
+
+    /** {@link ListingReader} in its own JVM. */
+    private record Reader(Process process, BufferedReader out, Writer in, String listed) implements AutoCloseable {
+
+        static Reader start(Path location) throws IOException {
+            Process process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                    "-cp", System.getProperty("java.class.path"), ListingReader.class.getName(), location.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            String listed = out.readLine();
+            assertThat(listed).as("the reader's first line").startsWith("listed ");
+            return new Reader(process, out, new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), listed);
+        }
+
+        /** The snapshot folder the reader's listed paths are in. */
+        String listedSnapshot() {
+            Path first = Path.of(listed.split(" ", 3)[2]);
+            return first.getParent().getParent().getFileName().toString();
+        }
+
+        String ask(String command) throws IOException {
+            in.write(command + "\n");
+            in.flush();
+            return out.readLine();
+        }
+
+        /** SIGKILL: the process gets no chance to release anything itself. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).isEqualTo(137);
+        }
+
+        @Override
+        public void close() {
+            process.destroyForcibly();
+        }
+    }
+}
