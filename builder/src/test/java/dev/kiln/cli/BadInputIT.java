@@ -147,7 +147,9 @@ class BadInputIT {
 
     @Test
     void sourceChecksumMismatchShowsBothChecksums() throws IOException {
-        Path upstream = Files.writeString(tmp.resolve("fetched-1.0.tar.gz"), "not what was recorded");
+        // file: sources come only from the host's sources.folder
+        Path folder = Files.createDirectories(tmp.resolve("upstream"));
+        Path upstream = Files.writeString(folder.resolve("fetched-1.0.tar.gz"), "not what was recorded");
         String expected = "ab".repeat(64);
         project.write("specs/fetched/fetched.spec", """
                 Name: fetched
@@ -163,7 +165,8 @@ class BadInputIT {
                 """.formatted(upstream.toUri()));
         project.write("specs/fetched/sources", "SHA512 (fetched-1.0.tar.gz) = " + expected + "\n");
         try {
-            expect(2, project.run("build", "fetched"), "checksum mismatch for fetched-1.0.tar.gz", expected,
+            expect(2, project.run(List.of("build", "fetched"), Map.of("KILN_SOURCES_FOLDER", folder.toString())),
+                    "checksum mismatch for fetched-1.0.tar.gz", expected,
                     dev.kiln.source.SourceCache.sha512(upstream));
             assertThat(project.root().resolve(".kiln/cache/sha512/" + expected)).doesNotExist();
         } finally {

@@ -39,6 +39,7 @@ class BumpCommandIT {
     static void project() throws IOException {
         project = KilnProject.create(Files.createDirectories(tmp.resolve("project")));
         upstream = Files.createDirectories(tmp.resolve("upstream"));
+        project.env("KILN_SOURCES_FOLDER", upstream.toString()); // file: sources come only from the host's sources.folder
         tarball("1.0", "toolbox");
         tarball("2.0", "toolbox-2.0");
         project.write("specs/toolbox/toolbox.spec", """
