@@ -380,11 +380,15 @@ class DependencyLockdownIT {
                 .map(l -> l.substring("image: ".length()).strip()).findFirst().orElseThrow();
     }
 
+    /** Tagged kiln/deps, or labelled as one (an image left untagged would still count). */
     private static Set<String> dependencyImages() {
-        return engine.client().listImagesCmd().exec().stream()
+        Set<String> ids = engine.client().listImagesCmd().withLabelFilter(Map.of(DependencyImage.LABEL, "true")).exec().stream()
+                .map(i -> i.getId()).collect(Collectors.toSet());
+        engine.client().listImagesCmd().exec().stream()
                 .filter(i -> i.getRepoTags() != null
                         && List.of(i.getRepoTags()).stream().anyMatch(t -> t.startsWith(DependencyImage.REPOSITORY + ":")))
-                .map(i -> i.getId()).collect(Collectors.toSet());
+                .forEach(i -> ids.add(i.getId()));
+        return ids;
     }
 
     private static Set<String> buildContainers() {
