@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -51,10 +52,13 @@ final class SnapshotLease implements AutoCloseable {
     }
 
     private final Path snapshot;
+    /** False for the rare read that could not lease (see {@link #acquire}): closing it releases nothing. */
+    private final boolean counted;
     private boolean closed;
 
-    private SnapshotLease(Path snapshot) {
+    private SnapshotLease(Path snapshot, boolean counted) {
         this.snapshot = snapshot;
+        this.counted = counted;
     }
 
     /** The leased snapshot folder (a real path). */
@@ -77,15 +81,16 @@ final class SnapshotLease implements AutoCloseable {
                 Held held = HELD.get(snapshot);
                 if (held != null) {
                     held.count++;
-                    return new SnapshotLease(snapshot);
+                    return new SnapshotLease(snapshot, true);
                 }
                 FileChannel channel;
                 try {
-                    // CREATE covers snapshots published before lease files existed; a retired folder's path is gone, so it fails.
-                    channel = FileChannel.open(snapshot.resolve(FILE), StandardOpenOption.CREATE,
-                            StandardOpenOption.READ, StandardOpenOption.WRITE);
+                    channel = open(snapshot);
                 } catch (NoSuchFileException e) {
                     continue; // retired between resolving the link and opening: resolve again
+                } catch (AccessDeniedException e) {
+                    // A snapshot from before lease files, read by a user who may not write there: read it unleased, as then.
+                    return new SnapshotLease(snapshot, false);
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot lease snapshot " + snapshot, e);
                 }
@@ -97,12 +102,23 @@ final class SnapshotLease implements AutoCloseable {
                         continue;
                     }
                     HELD.put(snapshot, new Held(channel, lock));
-                    return new SnapshotLease(snapshot);
+                    return new SnapshotLease(snapshot, true);
                 } catch (IOException e) {
                     closeQuietly(channel);
                     throw new UncheckedIOException("cannot lease snapshot " + snapshot, e);
                 }
             }
+        }
+    }
+
+    /** Opens the lease file for a shared lock, which needs reading only, so readers need no write access. */
+    private static FileChannel open(Path snapshot) throws IOException {
+        Path file = snapshot.resolve(FILE);
+        try {
+            return FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            // A snapshot published before lease files existed; a retired folder's path is gone, so this fails for it too.
+            return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         }
     }
 
@@ -132,7 +148,7 @@ final class SnapshotLease implements AutoCloseable {
     @Override
     public void close() {
         synchronized (HELD) {
-            if (closed) {
+            if (closed || !counted) {
                 return;
             }
             closed = true;

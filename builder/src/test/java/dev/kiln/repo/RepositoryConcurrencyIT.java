@@ -116,7 +116,7 @@ class RepositoryConcurrencyIT {
                 %setup -q -c -T
 
                 %build
-                sleep 20
+                sleep 10
 
                 %install
                 mkdir -p %{buildroot}%{_datadir}/slowdep
