@@ -54,7 +54,25 @@ public final class BuildContainer implements AutoCloseable {
         this.id = id;
         this.limits = limits;
         this.removeOnExit = new Thread(this::remove, "kiln-remove-" + id.substring(0, 12));
-        Runtime.getRuntime().addShutdownHook(removeOnExit);
+        try {
+            Runtime.getRuntime().addShutdownHook(removeOnExit);
+        } catch (IllegalStateException shuttingDown) {
+            // Created after Ctrl-C: no hook can be added any more, so remove it now rather than leave it.
+            remove();
+            throw KilnException.interrupted();
+        }
+    }
+
+    /**
+     * The labels of every build container: {@link #LABEL}, and {@code dev.kiln.owner} naming this
+     * process (boot, pid namespace, pid, start time), so a later run can remove the containers of
+     * a run that was killed before it could (see {@link DockerEngine#connect}).
+     */
+    public static Map<String, String> labels() {
+        Map<String, String> labels = new java.util.LinkedHashMap<>();
+        labels.put(LABEL, "true");
+        RunOwner.current().ifPresent(owner -> labels.put(RunOwner.LABEL, owner.label()));
+        return labels;
     }
 
     public static BuildContainer create(DockerEngine engine, String imageId, ContainerLimits limits,
@@ -71,7 +89,7 @@ public final class BuildContainer implements AutoCloseable {
                 .withCmd(command)
                 .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
                 .withUser(USER)
-                .withLabels(Map.of(LABEL, "true"))
+                .withLabels(labels())
                 .withNetworkDisabled(true)
                 .withHostConfig(host)
                 .exec()

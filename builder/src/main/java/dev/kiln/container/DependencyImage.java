@@ -29,6 +29,14 @@ public final class DependencyImage {
     private DependencyImage() {
     }
 
+    /** The labels of every dependency image: {@link #LABEL} and the owner run, as on build containers. */
+    public static Map<String, String> labels() {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(LABEL, "true");
+        RunOwner.current().ifPresent(owner -> labels.put(RunOwner.LABEL, owner.label()));
+        return labels;
+    }
+
     /**
      * An image to build in: the builder image itself when there is nothing to install, else one
      * with {@code rpms} installed. Closing it removes an image this call made: the RPMs of each
@@ -95,7 +103,7 @@ public final class DependencyImage {
         try {
             String id = engine.client().buildImageCmd(new ByteArrayInputStream(ContainerArchive.pack(context)))
                     .withTags(Set.of(tag))
-                    .withLabels(Map.of(LABEL, "true"))
+                    .withLabels(labels())
                     .withPull(false).withRemove(true).withForcerm(true)
                     .exec(new BuildImageResultCallback() {
                         @Override
