@@ -247,8 +247,9 @@ public final class BuildService {
     /**
      * Runs the builds, each after the ones it needs, up to the job limit. Every build ends as an
      * outcome, whatever it throws, and this returns only when every build has ended, so the
-     * engine the caller closes afterwards is no longer in use. On Ctrl-C or SIGTERM the builds
-     * are interrupted, clean up, and this throws {@link KilnException#interrupted()}.
+     * engine the caller closes afterwards is no longer in use. On Ctrl-C or SIGTERM no build
+     * starts any more, the running ones end with their containers and clean up, and this throws
+     * {@link KilnException#interrupted()}.
      */
     private List<BuildOutcome> schedule(BuildPlan plan, Map<String, PackageInputs> inputs, Map<String, String> keys,
             PackageBuild builds, DirectoryRepository repository, List<RpmFile> published, BuildRequest request) {
@@ -260,11 +261,13 @@ public final class BuildService {
         AtomicBoolean interrupted = new AtomicBoolean();
         Map<String, CompletableFuture<BuildOutcome>> futures = new LinkedHashMap<>();
         Map<String, List<Path>> outputs = new java.util.concurrent.ConcurrentHashMap<>();
-        // This run's own threads: a signal interrupts them all, and closing the pool waits for each.
+        // This run's own threads, so a signal can wait for each. They are not interrupted: an interrupted
+        // thread's engine calls fail, and the cleanup (remove the container, then its image) needs them.
+        // The build containers' own shutdown hooks remove the containers, which ends the builds.
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         Thread stopOnSignal = new Thread(() -> {
             interrupted.set(true);
-            pool.shutdownNow();
+            pool.shutdown();
             try {
                 pool.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
@@ -303,9 +306,9 @@ public final class BuildService {
                                         .filter(p -> !p.toString().endsWith(".src.rpm")).toList());
                                 return new BuildOutcome.UpToDate(pkg, done.get().packages().getFirst().toString(), key);
                             }
-                            try {
-                                slots.acquire();
-                            } catch (InterruptedException e) {
+                            slots.acquireUninterruptibly();
+                            if (interrupted.get()) {
+                                slots.release();
                                 return new BuildOutcome.Skipped(pkg, "interrupted");
                             }
                             try {
