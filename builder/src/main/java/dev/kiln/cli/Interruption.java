@@ -34,9 +34,22 @@ final class Interruption implements AutoCloseable {
         return i;
     }
 
-    /** Whether a signal arrived while the command ran. */
+    /**
+     * Whether a signal arrived while the command ran. Also true when the JVM is shutting down but
+     * this hook's thread has not been scheduled yet (no hook can be added then).
+     */
     boolean happened() {
-        return happened;
+        if (happened) {
+            return true;
+        }
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException shuttingDown) {
+            return true;
+        }
     }
 
     private void holdHalt() {
