@@ -44,7 +44,9 @@ public final class CrashReport {
 
     /** The one line for the terminal: what failed, where the trace is, and that it is Kiln's fault. */
     public static String line(Throwable e, Path trace) {
-        return "internal error: " + rootOf(e) + " (stack trace in " + trace
+        // Some messages (Jackson's) run over several lines: the terminal gets the first.
+        String what = String.valueOf(rootOf(e)).lines().findFirst().orElse("").strip();
+        return "internal error: " + what + " (stack trace in " + trace
                 + "; a bug in Kiln, or an engine or disk failure it has no message for)";
     }
 
