@@ -12,6 +12,14 @@ public class KilnException extends RuntimeException {
     public static final int BAD_INPUT = 2;
     /** Exit code: the environment lacks something (no Docker engine, no signing key). */
     public static final int ENVIRONMENT = 3;
+    /**
+     * Exit code: a bug in Kiln (EX_SOFTWARE of sysexits.h), or a failure it did not foresee (an
+     * engine or disk error it has no message for). The one line printed names the file that keeps
+     * the stack trace: the build record, or outside a build a file under the state folder.
+     */
+    public static final int INTERNAL = 70;
+    /** Exit code: stopped by Ctrl-C or SIGTERM (128 + SIGINT); what the run had started was removed. */
+    public static final int INTERRUPTED = 130;
 
     private final int exitCode;
 
@@ -35,6 +43,11 @@ public class KilnException extends RuntimeException {
 
     public static KilnException buildFailed(String message) {
         return new KilnException(BUILD_FAILED, message);
+    }
+
+    /** The run was stopped by a signal; the CLI prints this one line instead of what the builds said while stopping. */
+    public static KilnException interrupted() {
+        return new KilnException(INTERRUPTED, "interrupted: the builds were stopped and their containers and images removed");
     }
 
     public int exitCode() {

@@ -230,6 +230,28 @@ final class BuildRecord implements AutoCloseable {
         }
     }
 
+    /**
+     * Keeps the stack trace of a build that failed unexpectedly: appended to its build.log (the
+     * record is closed by then) and named in record.json. Returns the log.
+     */
+    static Path crashed(Path folder, Throwable e) {
+        Path log = folder.resolve("build.log");
+        try {
+            Files.writeString(log, "== " + Instant.now() + " internal error\n" + CrashReport.trace(e), StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException | RuntimeException unwritable) {
+            return CrashReport.write(folder.getParent().getParent().getParent(), folder.getParent().getFileName().toString(), e);
+        }
+        if (Files.isRegularFile(folder.resolve("record.json"))) {
+            try {
+                update(folder, r -> r.put("error", "internal: " + e));
+            } catch (RuntimeException unreadable) {
+                // record.json may be what failed; the log has the trace either way
+            }
+        }
+        return log;
+    }
+
     /** Records that the build's RPMs were published, after the publish succeeded. */
     static void markPublished(Path folder, Path repository) {
         update(folder, r -> {

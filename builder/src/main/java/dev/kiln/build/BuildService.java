@@ -32,8 +32,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
@@ -240,6 +242,16 @@ public final class BuildService {
         }
     }
 
+    /** How long Ctrl-C waits for the running builds to remove their containers and images. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(30);
+
+    /**
+     * Runs the builds, each after the ones it needs, up to the job limit. Every build ends as an
+     * outcome, whatever it throws, and this returns only when every build has ended, so the
+     * engine the caller closes afterwards is no longer in use. On Ctrl-C or SIGTERM no build
+     * starts any more, the running ones end with their containers and clean up, and this throws
+     * {@link KilnException#interrupted()}.
+     */
     private List<BuildOutcome> schedule(BuildPlan plan, Map<String, PackageInputs> inputs, Map<String, String> keys,
             PackageBuild builds, DirectoryRepository repository, List<RpmFile> published, BuildRequest request) {
         boolean many = plan.order().size() > 1;
@@ -247,56 +259,105 @@ public final class BuildService {
         boolean publishes = request.publish() && !request.checkReproducible();
         Semaphore slots = new Semaphore(request.jobs());
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean interrupted = new AtomicBoolean();
         Map<String, CompletableFuture<BuildOutcome>> futures = new LinkedHashMap<>();
         Map<String, List<Path>> outputs = new java.util.concurrent.ConcurrentHashMap<>();
-        for (String pkg : plan.order()) {
-            List<CompletableFuture<BuildOutcome>> needs = plan.dependencies(pkg).stream()
-                    .filter(futures::containsKey).map(futures::get).toList();
-            CompletableFuture<BuildOutcome> future = CompletableFuture.allOf(needs.toArray(CompletableFuture[]::new))
-                    .thenApplyAsync(ignored -> {
-                        for (CompletableFuture<BuildOutcome> need : needs) {
-                            BuildOutcome o = need.join();
-                            if (o instanceof BuildOutcome.Failed || o instanceof BuildOutcome.Skipped) {
-                                return new BuildOutcome.Skipped(pkg, "needs " + o.packageName() + ", which did not build");
+        // This run's own threads, so a signal can wait for each. They are not interrupted: an interrupted
+        // thread's engine calls fail, and the cleanup (remove the container, then its image) needs them.
+        // The build containers' own shutdown hooks remove the containers, which ends the builds.
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        Thread stopOnSignal = new Thread(() -> {
+            interrupted.set(true);
+            pool.shutdown();
+            try {
+                pool.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "kiln-stop-builds");
+        try {
+            Runtime.getRuntime().addShutdownHook(stopOnSignal);
+        } catch (IllegalStateException shuttingDown) {
+            pool.close();
+            throw KilnException.interrupted();
+        }
+        List<BuildOutcome> outcomes = new ArrayList<>();
+        try (pool) {
+            for (String pkg : plan.order()) {
+                List<CompletableFuture<BuildOutcome>> needs = plan.dependencies(pkg).stream()
+                        .filter(futures::containsKey).map(futures::get).toList();
+                BuildListener out = many ? prefixed(pkg) : listener;
+                CompletableFuture<BuildOutcome> future = CompletableFuture.allOf(needs.toArray(CompletableFuture[]::new))
+                        .thenApplyAsync(ignored -> {
+                            for (CompletableFuture<BuildOutcome> need : needs) {
+                                BuildOutcome o = need.join();
+                                if (o instanceof BuildOutcome.Failed || o instanceof BuildOutcome.Skipped) {
+                                    return new BuildOutcome.Skipped(pkg, "needs " + o.packageName() + ", which did not build");
+                                }
                             }
-                        }
-                        if (stop.get()) {
-                            return new BuildOutcome.Skipped(pkg, "an earlier failure stopped the run (--keep-going builds the rest)");
-                        }
-                        String key = keys.get(pkg);
-                        Optional<PublishedBuild> done = request.force() ? Optional.empty() : repository.findByBuildKey(key);
-                        if (done.isPresent()) {
-                            listener.notice(pkg + ": up to date (" + done.get().packages().getFirst() + ", build key "
-                                    + key.substring(0, 19) + "...)");
-                            outputs.put(pkg, done.get().rpms().stream().map(p -> repository.location().resolve(p))
-                                    .filter(p -> !p.toString().endsWith(".src.rpm")).toList());
-                            return new BuildOutcome.UpToDate(pkg, done.get().packages().getFirst().toString(), key);
-                        }
-                        slots.acquireUninterruptibly();
-                        try {
-                            BuildOutcome o = buildOne(builds, inputs.get(pkg), dependencyRpms(plan, pkg, outputs, published),
-                                    key, publishes ? RebuildSuffix.forBuild(inputs.get(pkg).spec(), published) : null,
-                                    many ? prefixed(pkg) : listener,
-                                    request);
-                            if (o instanceof BuildOutcome.Built b) {
-                                outputs.put(pkg, b.result().rpms());
-                            } else if (!request.keepGoing()) {
+                            if (stop.get()) {
+                                return new BuildOutcome.Skipped(pkg, "an earlier failure stopped the run (--keep-going builds the rest)");
+                            }
+                            String key = keys.get(pkg);
+                            Optional<PublishedBuild> done = request.force() ? Optional.empty() : repository.findByBuildKey(key);
+                            if (done.isPresent()) {
+                                listener.notice(pkg + ": up to date (" + done.get().packages().getFirst() + ", build key "
+                                        + key.substring(0, 19) + "...)");
+                                outputs.put(pkg, done.get().rpms().stream().map(p -> repository.location().resolve(p))
+                                        .filter(p -> !p.toString().endsWith(".src.rpm")).toList());
+                                return new BuildOutcome.UpToDate(pkg, done.get().packages().getFirst().toString(), key);
+                            }
+                            slots.acquireUninterruptibly();
+                            if (interrupted.get()) {
+                                slots.release();
+                                return new BuildOutcome.Skipped(pkg, "interrupted");
+                            }
+                            try {
+                                BuildOutcome o = buildOne(builds, inputs.get(pkg), () -> dependencyRpms(plan, pkg, outputs, published),
+                                        key, publishes ? RebuildSuffix.forBuild(inputs.get(pkg).spec(), published) : null,
+                                        out, request, interrupted);
+                                if (o instanceof BuildOutcome.Built b) {
+                                    outputs.put(pkg, b.result().rpms());
+                                } else if (!request.keepGoing()) {
+                                    stop.set(true);
+                                }
+                                return o;
+                            } finally {
+                                slots.release();
+                            }
+                        }, pool)
+                        // Whatever escaped above (reading the repository, a rejected task after Ctrl-C) is this package's outcome.
+                        .exceptionally(e -> {
+                            if (!request.keepGoing()) {
                                 stop.set(true);
                             }
-                            return o;
-                        } finally {
-                            slots.release();
-                        }
-                    }, VIRTUAL);
-            futures.put(pkg, future);
+                            return crashed(pkg, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                                    ? e.getCause() : e, Optional.empty(), System.nanoTime(), out, interrupted);
+                        });
+                futures.put(pkg, future);
+            }
+            for (CompletableFuture<BuildOutcome> future : futures.values()) {
+                outcomes.add(future.join());
+            }
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopOnSignal);
+            } catch (IllegalStateException shuttingDown) {
+                interrupted.set(true);
+            }
         }
-        return futures.values().stream().map(CompletableFuture::join).toList();
+        if (interrupted.get() || shuttingDown()) {
+            throw KilnException.interrupted();
+        }
+        return outcomes;
     }
 
-    private BuildOutcome buildOne(PackageBuild builds, PackageInputs in, Map<String, Path> dependencies, String key,
-            String dist, BuildListener out, BuildRequest request) {
+    private BuildOutcome buildOne(PackageBuild builds, PackageInputs in, java.util.function.Supplier<Map<String, Path>> rpms,
+            String key, String dist, BuildListener out, BuildRequest request, AtomicBoolean interrupted) {
         long started = System.nanoTime();
+        Set<Path> earlierRecords = recordFolders(in.packageName());
         try {
+            Map<String, Path> dependencies = rpms.get();
             BuildResult result = builds.build(in, dependencies, key, dist, out);
             if (request.checkReproducible()) {
                 out.stage("Start: second build of " + in.packageName() + " to check reproducibility");
@@ -312,9 +373,58 @@ public final class BuildService {
             }
             return new BuildOutcome.Built(result);
         } catch (KilnException e) {
+            if (interrupted.get() || shuttingDown()) {
+                // What a build says while it is being stopped (its container removed: "killed, out of memory?") is not true.
+                return new BuildOutcome.Failed(in.packageName(), "interrupted", KilnException.INTERRUPTED, null, elapsed(started));
+            }
             out.notice(in.packageName() + ": " + e.getMessage());
             return new BuildOutcome.Failed(in.packageName(), e.getMessage(), e.exitCode(), latestLog(in.packageName()),
                     elapsed(started));
+        } catch (RuntimeException | Error e) {
+            Optional<Path> record = recordFolders(in.packageName()).stream().filter(f -> !earlierRecords.contains(f))
+                    .max(Path::compareTo);
+            return crashed(in.packageName(), e, record, started, out, interrupted);
+        }
+    }
+
+    /**
+     * A build that failed with something other than a {@link KilnException}: a bug, or an engine
+     * or disk failure Kiln has no message for. It becomes this package's failed outcome (the other
+     * builds go on); the stack trace goes into its build record, or, when the build never got one,
+     * into a file under the state folder, and the one line names that file.
+     */
+    private BuildOutcome crashed(String pkg, Throwable e, Optional<Path> record, long started, BuildListener out,
+            AtomicBoolean interrupted) {
+        if (interrupted.get() || shuttingDown()) {
+            return new BuildOutcome.Failed(pkg, "interrupted", KilnException.INTERRUPTED, null, elapsed(started));
+        }
+        Path trace = record.isPresent() ? BuildRecord.crashed(record.get(), e) : CrashReport.write(config.state(), pkg, e);
+        String message = pkg + ": " + CrashReport.line(e, trace);
+        out.notice(message);
+        return new BuildOutcome.Failed(pkg, message, KilnException.INTERNAL, trace, elapsed(started));
+    }
+
+    /** The build record folders of {@code pkg} that exist now. */
+    private Set<Path> recordFolders(String pkg) {
+        try (var folders = Files.list(config.records().resolve(pkg))) {
+            return folders.filter(Files::isDirectory).collect(Collectors.toSet());
+        } catch (IOException | RuntimeException e) {
+            return Set.of();
+        }
+    }
+
+    /**
+     * Whether the JVM has begun to shut down (Ctrl-C, SIGTERM): hooks can no longer be added then.
+     * Exact even while another hook is already removing this run's containers.
+     */
+    private static boolean shuttingDown() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
         }
     }
 

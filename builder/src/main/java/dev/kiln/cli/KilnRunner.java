@@ -1,6 +1,9 @@
 package dev.kiln.cli;
 
 import dev.kiln.KilnException;
+import dev.kiln.build.CrashReport;
+import dev.kiln.config.ConfigLoader;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +18,8 @@ import org.springframework.stereotype.Component;
 /**
  * Replaces Spring Shell's runner: with no arguments on a terminal it opens the interactive
  * shell; otherwise it runs exactly one command with Kiln's strict syntax and turns the outcome
- * into the process exit code (0 ok, 1 build failed, 2 bad input, 3 environment).
+ * into the process exit code (0 ok, 1 build failed, 2 bad input, 3 environment, 70 a bug in Kiln,
+ * 130 interrupted).
  */
 @Component
 public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
@@ -61,27 +65,56 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
 
     private int execute(List<String> args, Output out) {
         boolean json = args.contains("--json");
+        try (Interruption signal = Interruption.watch()) {
+            try {
+                StrictCommandParser.Resolved resolved = StrictCommandParser.resolve(registry.getObject(), args);
+                if (resolved == null || !(resolved.command() instanceof KilnCommand command)) {
+                    throw KilnException.badInput("unknown command '" + String.join(" ", args.subList(0, Math.min(2, args.size())).stream()
+                            .map(a -> dev.kiln.config.ConfigLoader.recordable("", a)).toList())
+                            + "' (see ./kiln --help)");
+                }
+                return command.execute(resolved.rest(), out);
+            } catch (KilnException e) {
+                if (signal.happened()) {
+                    return interrupted(out, json);
+                }
+                out.error(e.getMessage());
+                if (json) {
+                    out.json(Map.of("ok", false, "exitCode", e.exitCode(), "error", e.getMessage()));
+                }
+                return e.exitCode();
+            } catch (RuntimeException | Error e) {
+                if (signal.happened()) {
+                    // An engine call cut short by the stop, not a bug.
+                    return interrupted(out, json);
+                }
+                // A bug: one line for the person, the stack trace in a file for the report.
+                Path trace = CrashReport.write(stateFolder(), args.getFirst(), e);
+                String line = CrashReport.line(e, trace);
+                out.error(line);
+                if (json) {
+                    out.json(Map.of("ok", false, "exitCode", KilnException.INTERNAL, "error", line));
+                }
+                return KilnException.INTERNAL;
+            }
+        }
+    }
+
+    private static int interrupted(Output out, boolean json) {
+        KilnException stopped = KilnException.interrupted();
+        out.error(stopped.getMessage());
+        if (json) {
+            out.json(Map.of("ok", false, "exitCode", stopped.exitCode(), "error", stopped.getMessage()));
+        }
+        return stopped.exitCode();
+    }
+
+    /** The configured state folder, or the default one when the configuration itself cannot be read. */
+    private static Path stateFolder() {
         try {
-            StrictCommandParser.Resolved resolved = StrictCommandParser.resolve(registry.getObject(), args);
-            if (resolved == null || !(resolved.command() instanceof KilnCommand command)) {
-                throw KilnException.badInput("unknown command '" + String.join(" ", args.subList(0, Math.min(2, args.size())).stream()
-                        .map(a -> dev.kiln.config.ConfigLoader.recordable("", a)).toList())
-                        + "' (see ./kiln --help)");
-            }
-            return command.execute(resolved.rest(), out);
-        } catch (KilnException e) {
-            out.error(e.getMessage());
-            if (json) {
-                out.json(Map.of("ok", false, "exitCode", e.exitCode(), "error", e.getMessage()));
-            }
-            return e.exitCode();
+            return ConfigLoader.load(ProjectRoot.find(), System.getenv(), Map.of()).state();
         } catch (RuntimeException e) {
-            out.error("internal error: " + e);
-            e.printStackTrace();
-            if (json) {
-                out.json(Map.of("ok", false, "exitCode", 1, "error", "internal error: " + e));
-            }
-            return KilnException.BUILD_FAILED;
+            return Path.of(System.getProperty("user.home"), ".local", "state", "kiln");
         }
     }
 

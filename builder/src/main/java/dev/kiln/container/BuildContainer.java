@@ -55,12 +55,25 @@ public final class BuildContainer implements AutoCloseable {
         this.id = id;
         this.limits = limits;
         this.removeOnExit = new Thread(this::remove, "kiln-remove-" + id.substring(0, 12));
-        Runtime.getRuntime().addShutdownHook(removeOnExit);
+        try {
+            Runtime.getRuntime().addShutdownHook(removeOnExit);
+        } catch (IllegalStateException shuttingDown) {
+            // Created after Ctrl-C: no hook can be added any more, so remove it now rather than leave it.
+            remove();
+            throw KilnException.interrupted();
+        }
     }
 
-    /** The labels on every build container (and on the images made from one), so leftovers can be found. */
+    /**
+     * The labels of every build container: {@link #LABEL}, and {@code dev.kiln.owner} naming this
+     * process (boot, pid namespace, pid, start time), so a later run can remove the containers of
+     * a run that was killed before it could (see {@link DockerEngine#connect}).
+     */
     public static Map<String, String> labels() {
-        return Map.of(LABEL, "true");
+        Map<String, String> labels = new java.util.LinkedHashMap<>();
+        labels.put(LABEL, "true");
+        RunOwner.current().ifPresent(owner -> labels.put(RunOwner.LABEL, owner.label()));
+        return labels;
     }
 
     /**

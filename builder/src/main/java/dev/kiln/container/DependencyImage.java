@@ -62,6 +62,14 @@ public final class DependencyImage {
     private DependencyImage() {
     }
 
+    /** The labels of every dependency image: {@link #LABEL} and the owner run, as on build containers. */
+    public static Map<String, String> labels() {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(LABEL, "true");
+        RunOwner.current().ifPresent(owner -> labels.put(RunOwner.LABEL, owner.label()));
+        return labels;
+    }
+
     /**
      * An image to build in: the builder image itself when there is nothing to install, else one
      * made for this build alone. Closing it removes an image this call made.
@@ -82,7 +90,13 @@ public final class DependencyImage {
             this.removeOnExit = made ? new Thread(this::remove, "kiln-remove-image") : null;
             if (made) {
                 // Ctrl-C during the build: the build container's own hook removes the container; this one the image.
-                Runtime.getRuntime().addShutdownHook(removeOnExit);
+                try {
+                    Runtime.getRuntime().addShutdownHook(removeOnExit);
+                } catch (IllegalStateException shuttingDown) {
+                    // Made after Ctrl-C: no hook can be added any more, so remove it now rather than leave it.
+                    remove();
+                    throw KilnException.interrupted();
+                }
             }
         }
 
@@ -160,7 +174,7 @@ public final class DependencyImage {
             }
             var builder = engine.client().inspectImageCmd(builderImageId).exec().getConfig();
             Map<String, String> labels = new LinkedHashMap<>(BuildContainer.labels());
-            labels.put(LABEL, "true");
+            labels.putAll(labels());
             // Inherited from the builder image, but this image is no builder: blank them, as BuilderImage reads them.
             labels.put(BuilderImage.LABEL_BUILDER, "");
             labels.put(BuilderImage.LABEL_CONTEXT, "");

@@ -59,10 +59,14 @@ public final class DockerEngine implements AutoCloseable {
         return connect(host == null || host.isBlank() ? DEFAULT_HOST : host, stateDir, say);
     }
 
-    /** Connects to the engine at {@code host}; starts a local dockerd only when {@code host} is the default socket. */
+    /**
+     * Connects to the engine at {@code host}; starts a local dockerd only when {@code host} is the
+     * default socket. Once connected, removes what killed Kiln runs left on it ({@link OrphanSweep}).
+     */
     public static DockerEngine connect(String host, Path stateDir, Consumer<String> say) {
         Connection c = newClient(host);
         if (answers(c.client())) {
+            OrphanSweep.run(c.client(), say);
             return new DockerEngine(c, host, stateDir);
         }
         closeQuietly(c.client());

@@ -392,7 +392,7 @@ class DependencyLockdownIT {
     }
 
     private static Set<String> buildContainers() {
-        return engine.client().listContainersCmd().withShowAll(true).withLabelFilter(BuildContainer.labels()).exec().stream()
+        return engine.client().listContainersCmd().withShowAll(true).withLabelFilter(Map.of(BuildContainer.LABEL, "true")).exec().stream()
                 .map(c -> c.getId()).collect(Collectors.toSet());
     }
 }
