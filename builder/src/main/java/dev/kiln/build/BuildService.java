@@ -77,7 +77,9 @@ public final class BuildService {
         if (request.jobs() < 1) {
             throw KilnException.badInput("--jobs " + request.jobs() + ": give 1 or more parallel builds");
         }
-        try (DefinitionRepository git = DefinitionRepository.open(config.root())) {
+        // The repository holds leases on the snapshots this run reads until the run ends.
+        try (DefinitionRepository git = DefinitionRepository.open(config.root());
+                DirectoryRepository repository = new DirectoryRepository(config.repository())) {
             String builder = config.builder();
             DefinitionRepository.Snapshot target = git.snapshot(request.rev(), List.of("specs", "patches", "containers"));
             Map<String, SpecFile> specs = specs(git, target, request);
@@ -92,7 +94,6 @@ public final class BuildService {
                 throw KilnException.badInput("builder " + builder + " is not pinned: run ./kiln image build " + builder);
             }
             Capabilities image = imageCapabilities(builder, builderFiles);
-            DirectoryRepository repository = new DirectoryRepository(config.repository());
             List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
             Set<String> released = published.stream().filter(r -> !r.source()).map(RpmFile::sourceName).collect(Collectors.toSet());
             BuildPlan plan = BuildPlan.resolve(specs, requested, image, builder, released::contains);

@@ -132,6 +132,12 @@ public final class RepositoryServer implements AutoCloseable {
         if (!file.startsWith(root)) {
             return null;
         }
+        for (Path part : root.relativize(file)) {
+            if (part.toString().startsWith(".")) {
+                // The repository's own bookkeeping (leases, retained-metadata record, files being written) is not content.
+                return null;
+            }
+        }
         try {
             // Follows any symlink inside the snapshot and checks the real target is still inside it.
             Path real = file.toRealPath();

@@ -81,6 +81,24 @@ class RepositoryServerIT {
     }
 
     @Test
+    void doesNotServeTheRepositorysOwnBookkeeping() throws Exception {
+        repo.publish(List.of(rpm2), key); // a second publish records the first one's metadata as retained
+        Path snapshot = repo.location().toRealPath();
+        List<String> hidden;
+        try (var files = Files.walk(snapshot)) {
+            hidden = files.filter(Files::isRegularFile).map(f -> snapshot.relativize(f).toString())
+                    .filter(rel -> rel.startsWith(".") || rel.contains("/.")).toList();
+        }
+        assertThat(hidden).as("lease and retained-metadata files exist").isNotEmpty();
+        try (RepositoryServer server = RepositoryServer.start(repo.location(), "127.0.0.1", 0)) {
+            for (String rel : hidden) {
+                assertThat(rawStatus(server.uri(), "/" + rel)).as(rel).isEqualTo(404);
+            }
+            assertThat(rawStatus(server.uri(), "/repodata/repomd.xml")).isEqualTo(200);
+        }
+    }
+
+    @Test
     void seesANewPublishOnTheNextRequest() throws Exception {
         DirectoryRepository swapped = new DirectoryRepository(dir.resolve("swap"));
         swapped.publish(List.of(rpm1), key);
