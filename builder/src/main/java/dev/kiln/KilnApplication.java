@@ -13,18 +13,7 @@ public class KilnApplication {
         // After Ctrl-C or SIGTERM, Spring's shutdown hook closes the context, and SpringApplication.exit
         // would print a stack trace about it. The command has printed its one line by then, and the
         // JVM exits with the signal's status once the hooks are done.
-        System.exit(shuttingDown() || !context.isActive() ? KilnException.INTERRUPTED : SpringApplication.exit(context));
+        System.exit(ExitHook.stopping() || !context.isActive() ? KilnException.INTERRUPTED : SpringApplication.exit(context));
     }
 
-    /** No shutdown hook can be added once the JVM has begun to shut down. */
-    private static boolean shuttingDown() {
-        Thread probe = new Thread(() -> { });
-        try {
-            Runtime.getRuntime().addShutdownHook(probe);
-            Runtime.getRuntime().removeShutdownHook(probe);
-            return false;
-        } catch (IllegalStateException e) {
-            return true;
-        }
-    }
 }

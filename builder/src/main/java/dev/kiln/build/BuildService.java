@@ -347,7 +347,7 @@ public final class BuildService {
                 interrupted.set(true);
             }
         }
-        if (interrupted.get() || shuttingDown()) {
+        if (interrupted.get() || dev.kiln.ExitHook.stopping()) {
             throw KilnException.interrupted();
         }
         return outcomes;
@@ -374,7 +374,7 @@ public final class BuildService {
             }
             return new BuildOutcome.Built(result);
         } catch (KilnException e) {
-            if (interrupted.get() || shuttingDown()) {
+            if (interrupted.get() || dev.kiln.ExitHook.stopping()) {
                 // What a build says while it is being stopped (its container removed: "killed, out of memory?") is not true.
                 return new BuildOutcome.Failed(in.packageName(), "interrupted", KilnException.INTERRUPTED, null, elapsed(started));
             }
@@ -396,7 +396,7 @@ public final class BuildService {
      */
     private BuildOutcome crashed(String pkg, Throwable e, Optional<Path> record, long started, BuildListener out,
             AtomicBoolean interrupted) {
-        if (interrupted.get() || shuttingDown()) {
+        if (interrupted.get() || dev.kiln.ExitHook.stopping()) {
             return new BuildOutcome.Failed(pkg, "interrupted", KilnException.INTERRUPTED, null, elapsed(started));
         }
         Path trace = record.isPresent() ? BuildRecord.crashed(record.get(), e) : CrashReport.write(config.state(), pkg, e);
@@ -414,20 +414,6 @@ public final class BuildService {
         }
     }
 
-    /**
-     * Whether the JVM has begun to shut down (Ctrl-C, SIGTERM): hooks can no longer be added then.
-     * Exact even while another hook is already removing this run's containers.
-     */
-    private static boolean shuttingDown() {
-        Thread probe = new Thread(() -> { });
-        try {
-            Runtime.getRuntime().addShutdownHook(probe);
-            Runtime.getRuntime().removeShutdownHook(probe);
-            return false;
-        } catch (IllegalStateException e) {
-            return true;
-        }
-    }
 
     /**
      * The binary RPMs of {@code pkg}'s internal build dependencies (file name -> file): this run's,

@@ -39,17 +39,7 @@ final class Interruption implements AutoCloseable {
      * this hook's thread has not been scheduled yet (no hook can be added then).
      */
     boolean happened() {
-        if (happened) {
-            return true;
-        }
-        Thread probe = new Thread(() -> { });
-        try {
-            Runtime.getRuntime().addShutdownHook(probe);
-            Runtime.getRuntime().removeShutdownHook(probe);
-            return false;
-        } catch (IllegalStateException shuttingDown) {
-            return true;
-        }
+        return happened || dev.kiln.ExitHook.stopping();
     }
 
     private void holdHalt() {

@@ -9,6 +9,7 @@ import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.StreamType;
+import dev.kiln.ExitHook;
 import dev.kiln.KilnException;
 
 import java.io.ByteArrayInputStream;
@@ -47,21 +48,14 @@ public final class BuildContainer implements AutoCloseable {
     private final DockerClient client;
     private final String id;
     private final ContainerLimits limits;
-    private final Thread removeOnExit;
-    private boolean closed;
+    private final ExitHook removal;
 
     private BuildContainer(DockerClient client, String id, ContainerLimits limits) {
         this.client = client;
         this.id = id;
         this.limits = limits;
-        this.removeOnExit = new Thread(this::remove, "kiln-remove-" + id.substring(0, 12));
-        try {
-            Runtime.getRuntime().addShutdownHook(removeOnExit);
-        } catch (IllegalStateException shuttingDown) {
-            // Created after Ctrl-C: no hook can be added any more, so remove it now rather than leave it.
-            remove();
-            throw KilnException.interrupted();
-        }
+        // Ctrl-C or SIGTERM: removed at exit; created after the stop began: removed at once.
+        this.removal = ExitHook.register("kiln-remove-" + id.substring(0, 12), this::remove);
     }
 
     /**
@@ -203,16 +197,7 @@ public final class BuildContainer implements AutoCloseable {
     /** Removes the container, whatever state it is in. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        remove();
-        try {
-            Runtime.getRuntime().removeShutdownHook(removeOnExit);
-        } catch (IllegalStateException alreadyShuttingDown) {
-            // The hook is running or will run; removing twice is harmless.
-        }
+        removal.close();
     }
 
     private void remove() {

@@ -3,6 +3,7 @@ package dev.kiln.container;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
+import dev.kiln.ExitHook;
 import dev.kiln.KilnException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -79,25 +80,15 @@ public final class DependencyImage {
         private final String imageId;
         private final boolean made;
         private final Consumer<String> log;
-        private final Thread removeOnExit;
-        private boolean closed;
+        private final ExitHook removal;
 
         private Handle(DockerEngine engine, String imageId, boolean made, Consumer<String> log) {
             this.engine = engine;
             this.imageId = imageId;
             this.made = made;
             this.log = log;
-            this.removeOnExit = made ? new Thread(this::remove, "kiln-remove-image") : null;
-            if (made) {
-                // Ctrl-C during the build: the build container's own hook removes the container; this one the image.
-                try {
-                    Runtime.getRuntime().addShutdownHook(removeOnExit);
-                } catch (IllegalStateException shuttingDown) {
-                    // Made after Ctrl-C: no hook can be added any more, so remove it now rather than leave it.
-                    remove();
-                    throw KilnException.interrupted();
-                }
-            }
+            // Ctrl-C during the build: the build container's own hook removes the container; this one the image.
+            this.removal = made ? ExitHook.register("kiln-remove-image", this::remove) : null;
         }
 
         public String imageId() {
@@ -106,15 +97,8 @@ public final class DependencyImage {
 
         @Override
         public void close() {
-            if (!made || closed) {
-                return;
-            }
-            closed = true;
-            remove();
-            try {
-                Runtime.getRuntime().removeShutdownHook(removeOnExit);
-            } catch (IllegalStateException alreadyShuttingDown) {
-                // The hook is running or will run; removing twice is harmless.
+            if (removal != null) {
+                removal.close();
             }
         }
 

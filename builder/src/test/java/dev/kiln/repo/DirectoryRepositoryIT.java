@@ -14,7 +14,6 @@ import dev.kiln.rpm.TestRpms;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -70,7 +69,7 @@ class DirectoryRepositoryIT {
 
         try (RepositoryServer server = RepositoryServer.start(repo.location(), "127.0.0.1", 0)) {
             Path root = Files.createTempDirectory(dir, "root");
-            TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
+            TestRpms.Run run = TestRpms.dnf(root, server.uri(), "install", "kiln-hello");
             assertThat(run.exitCode()).as(run.output()).isZero();
             assertThat(run.output()).as(run.output()).contains("Importing GPG key 0x" + key.keyId().substring(8)).contains("Key imported successfully");
             assertThat(root.resolve("usr/share/kiln-hello/1.0.txt")).hasContent("kiln-hello 1.0");
@@ -111,7 +110,7 @@ class DirectoryRepositoryIT {
 
         try (RepositoryServer server = RepositoryServer.start(repo.location(), "127.0.0.1", 0)) {
             Path root = Files.createTempDirectory(dir, "root");
-            TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
+            TestRpms.Run run = TestRpms.dnf(root, server.uri(), "install", "kiln-hello");
             assertThat(run.exitCode()).as(run.output()).isZero();
             assertThat(root.resolve("usr/share/kiln-hello/2.0.txt")).exists();
             assertThat(root.resolve("usr/share/kiln-hello/1.0.txt")).doesNotExist();
@@ -180,7 +179,7 @@ class DirectoryRepositoryIT {
         Files.writeString(repomd, Files.readString(repomd).replace("<repomd ", "<repomd  "));
         try (RepositoryServer server = RepositoryServer.start(repo.location(), "127.0.0.1", 0)) {
             Path root = Files.createTempDirectory(dir, "root");
-            TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
+            TestRpms.Run run = TestRpms.dnf(root, server.uri(), "install", "kiln-hello");
             assertThat(run.exitCode()).as(run.output()).isNotZero();
             assertThat(run.output()).as(run.output()).contains("repomd.xml GPG signature verification error");
             assertThat(root.resolve("usr/share/kiln-hello/1.0.txt")).doesNotExist();
@@ -372,17 +371,6 @@ class DirectoryRepositoryIT {
         return child(parent, name).getTextContent();
     }
 
-    private static TestRpms.Run dnf(Path root, URI base, String... args) throws IOException {
-        String url = base.toString().replaceAll("/+$", "");
-        List<String> command = new ArrayList<>(List.of("dnf", "-y", "--installroot", root.toString(),
-                "--setopt=reposdir=/dev/null", "--setopt=cachedir=" + root.resolve("var/cache/dnf"),
-                "--releasever=12", "--setopt=install_weak_deps=False",
-                "--repofrompath=kiln," + url + "/",
-                "--setopt=kiln.gpgcheck=1", "--setopt=kiln.repo_gpgcheck=1",
-                "--setopt=kiln.gpgkey=" + url + "/" + DirectoryRepository.PUBLIC_KEY_FILE));
-        command.addAll(List.of(args));
-        return TestRpms.run(command);
-    }
 
     /** Every path under {@code root} (symlinks as their target text, files as their SHA-256), sorted. */
     static String treeDigest(Path root) throws IOException {

@@ -231,7 +231,7 @@ class RepositoryConcurrencyIT {
             assertThat(failures).isEmpty();
 
             Path root = Files.createTempDirectory(dir, "root");
-            TestRpms.Run run = dnf(root, server.uri(), "install", "kiln-hello");
+            TestRpms.Run run = TestRpms.dnf(root, server.uri(), "install", "kiln-hello");
             assertThat(run.exitCode()).as(run.output()).isZero();
             assertThat(root.resolve("usr/share/kiln-hello/2.0.txt")).exists();
         }
@@ -351,17 +351,6 @@ class RepositoryConcurrencyIT {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 
-    private static TestRpms.Run dnf(Path root, URI base, String... args) throws IOException {
-        String url = base.toString().replaceAll("/+$", "");
-        List<String> command = new ArrayList<>(List.of("dnf", "-y", "--installroot", root.toString(),
-                "--setopt=reposdir=/dev/null", "--setopt=cachedir=" + root.resolve("var/cache/dnf"),
-                "--releasever=12", "--setopt=install_weak_deps=False",
-                "--repofrompath=kiln," + url + "/",
-                "--setopt=kiln.gpgcheck=1", "--setopt=kiln.repo_gpgcheck=1",
-                "--setopt=kiln.gpgkey=" + url + "/" + DirectoryRepository.PUBLIC_KEY_FILE));
-        command.addAll(List.of(args));
-        return TestRpms.run(command);
-    }
 
     /** {@link ListingReader} in its own JVM. */
     private record Reader(Process process, BufferedReader out, Writer in, String listed) implements AutoCloseable {

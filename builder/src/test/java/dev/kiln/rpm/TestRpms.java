@@ -109,4 +109,20 @@ public final class TestRpms {
     public static Run run(String... command) throws IOException {
         return run(List.of(command));
     }
+
+    /**
+     * Real dnf into the empty root {@code root} from the Kiln repository served at {@code base},
+     * checking package and repository signatures against the repository's public key.
+     */
+    public static Run dnf(Path root, java.net.URI base, String... args) throws IOException {
+        String url = base.toString().replaceAll("/+$", "");
+        List<String> command = new ArrayList<>(List.of("dnf", "-y", "--installroot", root.toString(),
+                "--setopt=reposdir=/dev/null", "--setopt=cachedir=" + root.resolve("var/cache/dnf"),
+                "--releasever=12", "--setopt=install_weak_deps=False",
+                "--repofrompath=kiln," + url + "/",
+                "--setopt=kiln.gpgcheck=1", "--setopt=kiln.repo_gpgcheck=1",
+                "--setopt=kiln.gpgkey=" + url + "/" + dev.kiln.repo.DirectoryRepository.PUBLIC_KEY_FILE));
+        command.addAll(List.of(args));
+        return run(command);
+    }
 }

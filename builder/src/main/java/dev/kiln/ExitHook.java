@@ -1,0 +1,68 @@
+package dev.kiln;
+
+/**
+ * Something to undo when the JVM is stopped (Ctrl-C, SIGTERM) before its owner could: a build
+ * container, a dependency image. Registered as a shutdown hook while it is open; {@link #close()}
+ * runs the undo once and deregisters it. Something made after the stop began can no longer be
+ * registered, so it is undone at once and the maker learns that the run was interrupted.
+ *
+ * <pre>{@code
+ * ExitHook removal = ExitHook.register("kiln-remove-" + id, () -> remove(id));
+ * ... use it ...
+ * removal.close(); // removes it now, and no longer at exit
+ * }</pre>
+ */
+public final class ExitHook implements AutoCloseable {
+
+    private final Thread hook;
+    private final Runnable undo;
+    private boolean closed;
+
+    private ExitHook(Thread hook, Runnable undo) {
+        this.hook = hook;
+        this.undo = undo;
+    }
+
+    /**
+     * Runs {@code undo} at JVM exit unless closed first.
+     *
+     * @throws KilnException INTERRUPTED when the JVM is already stopping; {@code undo} has run then
+     */
+    public static ExitHook register(String name, Runnable undo) {
+        Thread hook = new Thread(undo, name);
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+        } catch (IllegalStateException stopping) {
+            undo.run();
+            throw KilnException.interrupted();
+        }
+        return new ExitHook(hook, undo);
+    }
+
+    /** Whether the JVM has begun to stop: no hook can be added then, even before any hook has run. */
+    public static boolean stopping() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
+        }
+    }
+
+    /** Runs the undo now (once) and no longer at exit. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException stopping) {
+            // The hook is running or will run; undoing twice is harmless for what is registered here.
+        }
+        undo.run();
+    }
+}
