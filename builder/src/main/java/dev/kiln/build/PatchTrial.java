@@ -58,6 +58,11 @@ final class PatchTrial {
             done
             """;
 
+    /** Detail lines (the failing patch's hunks) kept from one trial. */
+    private static final int MAX_REPORT_LINES = 10_000;
+    /** The last lines of output shown when the trial itself fails. */
+    private static final int ERROR_LINES = 20;
+
     private PatchTrial() {
     }
 
@@ -73,17 +78,30 @@ final class PatchTrial {
             list.append(list.isEmpty() ? "" : " ").append(c.strip()).append(':').append(c.fileName());
         }
         Map<String, String> env = Map.of("HOME", HOME, "KILN_SOURCE", sourceName, "KILN_PATCHES", list.toString());
+        // Only the trial's own report lines are kept, and a few last lines for an error: patch output is
+        // as long as the patches make it, and a hostile one must not fill the heap.
         List<String> lines = new ArrayList<>();
+        java.util.ArrayDeque<String> lastLines = new java.util.ArrayDeque<>();
+        java.util.function.Consumer<String> collect = line -> {
+            // One verdict per patch is always kept; the failing patch's detail only up to a bound.
+            if (line.startsWith("kiln-trial ") || (line.startsWith("kiln-detail ") && lines.size() < MAX_REPORT_LINES)) {
+                lines.add(line);
+            }
+            lastLines.addLast(line);
+            if (lastLines.size() > ERROR_LINES) {
+                lastLines.removeFirst();
+            }
+        };
         try (BuildContainer container = BuildContainer.create(engine, imageId, limits, List.of("sh", HOME + "/trial.sh"), env)) {
             try (InputStream tar = ContainerArchive.stream(files)) {
                 container.copyIn(tar, HOME);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            int exit = container.run(lines::add);
+            int exit = container.run(collect);
             if (exit != 0) {
                 throw KilnException.buildFailed("trying the patches against " + sourceName + " failed (exit " + exit + "): "
-                        + String.join(" / ", lines));
+                        + String.join(" / ", lastLines));
             }
         }
         List<Outcome> outcomes = new ArrayList<>();
