@@ -16,7 +16,7 @@ public final class ExitHook implements AutoCloseable {
 
     private final Thread hook;
     private final Runnable undo;
-    private boolean closed;
+    private boolean done;
 
     private ExitHook(Thread hook, Runnable undo) {
         this.hook = hook;
@@ -29,14 +29,16 @@ public final class ExitHook implements AutoCloseable {
      * @throws KilnException INTERRUPTED when the JVM is already stopping; {@code undo} has run then
      */
     public static ExitHook register(String name, Runnable undo) {
-        Thread hook = new Thread(undo, name);
+        ExitHook[] self = new ExitHook[1];
+        Thread hook = new Thread(() -> self[0].undoOnce(), name);
+        self[0] = new ExitHook(hook, undo);
         try {
             Runtime.getRuntime().addShutdownHook(hook);
         } catch (IllegalStateException stopping) {
-            undo.run();
+            self[0].undoOnce();
             throw KilnException.interrupted();
         }
-        return new ExitHook(hook, undo);
+        return self[0];
     }
 
     /** Whether the JVM has begun to stop: no hook can be added then, even before any hook has run. */
@@ -51,18 +53,26 @@ public final class ExitHook implements AutoCloseable {
         }
     }
 
-    /** Runs the undo now (once) and no longer at exit. */
+    /**
+     * Runs the undo now and no longer at exit. It runs once in all: when the JVM is stopping and the
+     * hook got there first, this waits for it to finish, so what comes next (removing the image
+     * after its container) still happens in order.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException stopping) {
-            // The hook is running or will run; undoing twice is harmless for what is registered here.
+            // The hook is running or will run; undoOnce lets only one of the two act.
         }
+        undoOnce();
+    }
+
+    private synchronized void undoOnce() {
+        if (done) {
+            return;
+        }
+        done = true;
         undo.run();
     }
 }

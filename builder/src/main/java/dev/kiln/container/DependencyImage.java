@@ -112,7 +112,7 @@ public final class DependencyImage {
                     return;
                 } catch (ConflictException inUse) {
                     if (attempt == 5) {
-                        log.accept("could not remove the build dependency image " + imageId + ": " + inUse.getMessage());
+                        warn("could not remove the build dependency image " + imageId + ": " + inUse.getMessage());
                         return;
                     }
                     try {
@@ -122,9 +122,18 @@ public final class DependencyImage {
                         return;
                     }
                 } catch (RuntimeException e) {
-                    log.accept("could not remove the build dependency image " + imageId + ": " + e.getMessage());
+                    warn("could not remove the build dependency image " + imageId + ": " + e.getMessage());
                     return;
                 }
+            }
+        }
+
+        /** Best effort: at exit the build log this goes to may be closed already. */
+        private void warn(String message) {
+            try {
+                log.accept(message);
+            } catch (RuntimeException closed) {
+                System.err.println("kiln: " + message);
             }
         }
     }
