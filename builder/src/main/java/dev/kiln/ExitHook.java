@@ -18,9 +18,9 @@ public final class ExitHook implements AutoCloseable {
     private final Runnable undo;
     private boolean done;
 
-    private ExitHook(Thread hook, Runnable undo) {
-        this.hook = hook;
+    private ExitHook(String name, Runnable undo) {
         this.undo = undo;
+        this.hook = new Thread(this::undoOnce, name);
     }
 
     /**
@@ -29,16 +29,14 @@ public final class ExitHook implements AutoCloseable {
      * @throws KilnException INTERRUPTED when the JVM is already stopping; {@code undo} has run then
      */
     public static ExitHook register(String name, Runnable undo) {
-        ExitHook[] self = new ExitHook[1];
-        Thread hook = new Thread(() -> self[0].undoOnce(), name);
-        self[0] = new ExitHook(hook, undo);
+        ExitHook exitHook = new ExitHook(name, undo);
         try {
-            Runtime.getRuntime().addShutdownHook(hook);
+            Runtime.getRuntime().addShutdownHook(exitHook.hook);
         } catch (IllegalStateException stopping) {
-            self[0].undoOnce();
+            exitHook.undoOnce();
             throw KilnException.interrupted();
         }
-        return self[0];
+        return exitHook;
     }
 
     /** Whether the JVM has begun to stop: no hook can be added then, even before any hook has run. */
