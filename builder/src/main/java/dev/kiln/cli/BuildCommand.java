@@ -1,12 +1,12 @@
 package dev.kiln.cli;
 
 import dev.kiln.KilnException;
-import dev.kiln.build.BuildListener;
-import dev.kiln.build.BuildOutcome;
-import dev.kiln.build.BuildRequest;
-import dev.kiln.build.BuildResult;
-import dev.kiln.build.BuildRun;
-import dev.kiln.build.BuildService;
+import dev.kiln.pipeline.BuildListener;
+import dev.kiln.pipeline.BuildOutcome;
+import dev.kiln.pipeline.BuildRequest;
+import dev.kiln.pipeline.BuildResult;
+import dev.kiln.pipeline.BuildRun;
+import dev.kiln.pipeline.BuildService;
 import dev.kiln.config.ConfigLoader;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.repo.DirectoryRepository;

@@ -1,10 +1,10 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.BuildListener;
-import dev.kiln.build.BumpRequest;
-import dev.kiln.build.BumpResult;
-import dev.kiln.build.BumpService;
-import dev.kiln.build.BuildResult;
+import dev.kiln.pipeline.BuildListener;
+import dev.kiln.pipeline.BumpRequest;
+import dev.kiln.pipeline.BumpResult;
+import dev.kiln.pipeline.BumpService;
+import dev.kiln.pipeline.BuildResult;
 import dev.kiln.config.KilnConfig;
 import java.util.LinkedHashMap;
 import java.util.List;

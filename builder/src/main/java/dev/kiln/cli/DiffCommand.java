@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.DiffService;
+import dev.kiln.pipeline.DiffService;
 import dev.kiln.guard.GuardReport;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -33,7 +33,7 @@ class HelpCommand extends KilnCommand {
     }
 
     String overview() {
-        StringBuilder sb = new StringBuilder("Kiln " + dev.kiln.build.KilnVersion.get()
+        StringBuilder sb = new StringBuilder("Kiln " + dev.kiln.pipeline.KilnVersion.get()
                 + ": builds RPMs from Git in pinned containers, signs them and publishes them.\n\n"
                 + "Usage: kiln <command> [options]   (no command on a terminal opens the interactive shell)\n\nCommands:\n");
         registry.getObject().getCommands().stream()

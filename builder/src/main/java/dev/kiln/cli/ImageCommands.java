@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.Images;
+import dev.kiln.pipeline.Images;
 import dev.kiln.config.KilnConfig;
 import java.util.List;
 import org.springframework.context.annotation.Bean;

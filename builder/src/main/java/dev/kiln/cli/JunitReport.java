@@ -1,11 +1,11 @@
 package dev.kiln.cli;
 
 import dev.kiln.KilnException;
-import dev.kiln.build.BuildOutcome;
-import dev.kiln.build.BuildOutcome.Built;
-import dev.kiln.build.BuildOutcome.Failed;
-import dev.kiln.build.BuildOutcome.Skipped;
-import dev.kiln.build.BuildOutcome.UpToDate;
+import dev.kiln.pipeline.BuildOutcome;
+import dev.kiln.pipeline.BuildOutcome.Built;
+import dev.kiln.pipeline.BuildOutcome.Failed;
+import dev.kiln.pipeline.BuildOutcome.Skipped;
+import dev.kiln.pipeline.BuildOutcome.UpToDate;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

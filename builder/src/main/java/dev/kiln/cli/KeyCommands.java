@@ -1,7 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.KilnException;
-import dev.kiln.build.Keys;
+import dev.kiln.pipeline.Keys;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.rpm.SigningKey;
 import java.nio.file.Files;

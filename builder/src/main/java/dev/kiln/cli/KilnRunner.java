@@ -1,7 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.KilnException;
-import dev.kiln.build.CrashReport;
+import dev.kiln.pipeline.CrashReport;
 import dev.kiln.config.ConfigLoader;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -54,7 +54,7 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
         }
         String first = args.get(0);
         if (first.equals("--version") || first.equals("-V") || (first.equals("version") && args.size() == 1)) {
-            out.result("kiln " + dev.kiln.build.KilnVersion.get());
+            out.result("kiln " + dev.kiln.pipeline.KilnVersion.get());
             return;
         }
         if (first.equals("--help") || first.equals("-h")) {

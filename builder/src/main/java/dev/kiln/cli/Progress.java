@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.build.BuildListener;
+import dev.kiln.pipeline.BuildListener;
 
 /** Build progress on the terminal: stages and notices stamped with the elapsed time, the live log indented. */
 final class Progress {

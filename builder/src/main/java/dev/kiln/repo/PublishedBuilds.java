@@ -16,7 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The build keys recorded in one snapshot's provenance documents, read from the JSON files alone.
- * The key sits at {@code predicate.buildDefinition.internalParameters.buildKey}, where {@code dev.kiln.build.Provenance}
+ * The key sits at {@code predicate.buildDefinition.internalParameters.buildKey}, where {@code dev.kiln.pipeline.Provenance}
  * writes it; this package reads the document without depending on the one that writes it.
  *
  * @param rpmsByKey build key to RPM paths relative to the snapshot ({@code Packages/x.rpm}), sorted

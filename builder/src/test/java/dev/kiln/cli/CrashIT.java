@@ -156,7 +156,7 @@ class CrashIT {
             assertThat(hello.get("exitCode").asInt()).isEqualTo(70);
             Path trace = Path.of(hello.get("log").asString());
             assertThat(trace).startsWith(project.root().resolve(".kiln/crashes")).isRegularFile();
-            assertThat(Files.readString(trace)).contains(records.toString()).contains("\tat dev.kiln.build.");
+            assertThat(Files.readString(trace)).contains(records.toString()).contains("\tat dev.kiln.pipeline.");
             assertThat(errorLines(done.stderr())).as(done.describe()).hasSize(1).first().asString()
                     .startsWith("kiln: hello: internal error: ").contains("stack trace in " + trace);
             assertThat(done.stderr()).as(done.describe()).doesNotContain("\tat ", "Connection pool");
@@ -190,7 +190,7 @@ class CrashIT {
         assertThat(errorLines(done.stderr())).as(done.describe()).hasSize(1).first().asString()
                 .startsWith("kiln: late: internal error: ").contains("stack trace in " + log);
         assertThat(done.stderr()).as(done.describe()).doesNotContain("\tat ");
-        assertThat(Files.readString(log)).contains("internal error").contains("record.json").contains("\tat dev.kiln.build.");
+        assertThat(Files.readString(log)).contains("internal error").contains("record.json").contains("\tat dev.kiln.pipeline.");
     }
 
     private static JsonNode build(JsonNode doc, String pkg) {

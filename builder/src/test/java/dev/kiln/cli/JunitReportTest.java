@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.KilnException;
-import dev.kiln.build.BuildOutcome;
-import dev.kiln.build.BuildResult;
+import dev.kiln.pipeline.BuildOutcome;
+import dev.kiln.pipeline.BuildResult;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.KilnException;
-import dev.kiln.build.BuildKey;
-import dev.kiln.build.Provenance;
+import dev.kiln.pipeline.BuildKey;
+import dev.kiln.pipeline.Provenance;
 import dev.kiln.rpm.KeyGenerator;
 import dev.kiln.rpm.RpmFile;
 import dev.kiln.rpm.RpmSigner;

@@ -1,0 +1,537 @@
+package dev.kiln.pipeline;
+
+import dev.kiln.KilnException;
+import dev.kiln.config.ConfigLoader;
+import dev.kiln.config.KilnConfig;
+import dev.kiln.container.BuilderImage;
+import dev.kiln.container.DockerEngine;
+import dev.kiln.container.PinnedImage;
+import dev.kiln.container.ProvidedCapability;
+import dev.kiln.git.DefinitionRepository;
+import dev.kiln.guard.Releases;
+import dev.kiln.repo.DirectoryRepository;
+import dev.kiln.repo.PublishedBuild;
+import dev.kiln.rpm.RpmFile;
+import dev.kiln.rpm.SigningKey;
+import dev.kiln.source.SourceFetcher;
+import dev.kiln.specfile.Capabilities;
+import dev.kiln.specfile.SpecFile;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+
+/**
+ * A build run: decide which packages to build and in what order (named ones, all, or what
+ * changed and what depends on it), check every definition before any container starts, skip
+ * what the repository already holds a build of (same build key), build the rest in parallel up
+ * to the job limit with internal build dependencies installed, and publish all of them, guarded
+ * and with provenance, only when every one built.
+ */
+public final class BuildService {
+
+    private static final Executor VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
+
+    private final KilnConfig config;
+    private final BuildListener listener;
+
+    public BuildService(KilnConfig config, BuildListener listener) {
+        this.config = config;
+        this.listener = listener;
+    }
+
+    /** Builds, failing with the first failure's error: for callers that need every package built. */
+    public List<BuildResult> build(BuildRequest request) {
+        BuildRun run = run(request);
+        for (BuildOutcome o : run.outcomes()) {
+            if (o instanceof BuildOutcome.Failed f) {
+                throw new KilnException(f.exitCode(), f.message());
+            }
+        }
+        if (run.exitCode() != 0) {
+            throw new KilnException(run.exitCode(), run.note());
+        }
+        return run.built();
+    }
+
+    public BuildRun run(BuildRequest request) {
+        long started = System.nanoTime();
+        if (request.jobs() < 1) {
+            throw KilnException.badInput("--jobs " + request.jobs() + ": give 1 or more parallel builds");
+        }
+        // The repository holds leases on the snapshots this run reads until the run ends.
+        try (DefinitionRepository git = DefinitionRepository.open(config.root());
+                DirectoryRepository repository = new DirectoryRepository(config.repository())) {
+            String builder = config.builder();
+            DefinitionRepository.Snapshot target = git.snapshot(request.rev(), List.of("specs", "patches", "containers"));
+            Map<String, SpecFile> specs = specs(git, target, request);
+            Set<String> requested = requested(git, target, request, specs);
+            if (requested.isEmpty()) {
+                String note = "no package changed since " + request.changedSince();
+                listener.notice(note);
+                return new BuildRun(List.of(), false, elapsed(started), note, 0);
+            }
+            Map<String, byte[]> builderFiles = PackageInputs.builderFiles(git, target, builder);
+            if (!builderFiles.containsKey(PackageInputs.LOCK_FILE)) {
+                throw KilnException.badInput("builder " + builder + " is not pinned: run ./kiln image build " + builder);
+            }
+            Capabilities image = imageCapabilities(builder, builderFiles);
+            List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
+            Set<String> released = published.stream().filter(r -> !r.source()).map(RpmFile::sourceName).collect(Collectors.toSet());
+            BuildPlan plan = BuildPlan.resolve(specs, requested, image, builder, released::contains);
+
+            // Every definition is read and checked before anything starts, so bad input changes nothing.
+            Map<String, PackageInputs> inputs = new LinkedHashMap<>();
+            for (String pkg : plan.order()) {
+                listener.stage("Start: read definitions of " + pkg);
+                inputs.put(pkg, PackageInputs.read(git, pkg, builder, request.rev()));
+                inputs.get(pkg).checkSourceLocations(new SourceFetcher(config.sourcesFolder()));
+            }
+            if (request.publish()) {
+                repository.checkWritable();
+            }
+            CompletableFuture<DockerEngine> connecting = CompletableFuture.supplyAsync(
+                    () -> DockerEngine.connect(config.state(), listener::notice), VIRTUAL);
+            SigningKey key;
+            try {
+                key = Keys.loadOrCreate(config.signing(), config.state(), listener);
+            } catch (RuntimeException e) {
+                connecting.thenAccept(DockerEngine::close);
+                throw e;
+            }
+            try (DockerEngine engine = PackageBuild.join(connecting)) {
+                PackageInputs first = inputs.values().iterator().next();
+                listener.stage("Start: builder image " + builder);
+                PinnedImage pinned = BuilderImage.resolve(engine, builder, first.builderContext(), first.builderLock(),
+                        listener::notice);
+                Map<String, String> keys = buildKeys(plan, inputs, pinned, published, repository);
+                List<BuildOutcome> outcomes = schedule(plan, inputs, keys, new PackageBuild(config, engine, pinned, key),
+                        repository, published, request);
+                return finish(outcomes, request, repository, key, pinned, started);
+            }
+        }
+    }
+
+    private Map<String, SpecFile> specs(DefinitionRepository git, DefinitionRepository.Snapshot target, BuildRequest request) {
+        Map<String, byte[]> files = git.files(target, "specs");
+        Map<String, SpecFile> specs = new TreeMap<>();
+        for (Map.Entry<String, byte[]> f : files.entrySet()) {
+            String[] parts = f.getKey().split("/");
+            if (parts.length != 2 || !parts[1].equals(parts[0] + ".spec")) {
+                continue;
+            }
+            try {
+                specs.put(parts[0], SpecFile.parse("specs/" + f.getKey(), read(f.getValue())));
+            } catch (KilnException e) {
+                // A broken spec stops the run when it is to be built; otherwise it only cannot provide anything.
+                if (request.all() || request.changedSince() != null || request.packages().contains(parts[0])) {
+                    throw e;
+                }
+            }
+        }
+        return specs;
+    }
+
+    private Set<String> requested(DefinitionRepository git, DefinitionRepository.Snapshot target, BuildRequest request,
+            Map<String, SpecFile> specs) {
+        if (request.all()) {
+            return new TreeSet<>(specs.keySet());
+        }
+        if (request.changedSince() == null) {
+            if (request.packages().isEmpty()) {
+                throw KilnException.badInput("build: name packages, or use --all or --changed-since REF (see ./kiln build --help)");
+            }
+            for (String pkg : request.packages()) {
+                if (!specs.containsKey(pkg)) {
+                    // reports what is wrong: no such package, no spec, or a spec that does not parse
+                    PackageInputs.read(git, pkg, config.builder(), request.rev());
+                }
+            }
+            return new TreeSet<>(request.packages());
+        }
+        Set<String> changed = new TreeSet<>();
+        boolean everything = false;
+        for (String path : git.changedSince(request.changedSince(), target)) {
+            String[] parts = path.split("/");
+            if (path.equals(ConfigLoader.FILE_NAME) || (parts[0].equals("containers") && parts.length > 2
+                    && parts[1].equals(config.builder()))) {
+                everything = true;
+            } else if ((parts[0].equals("specs") || parts[0].equals("patches")) && parts.length > 2 && specs.containsKey(parts[1])) {
+                changed.add(parts[1]);
+            }
+        }
+        if (everything) {
+            listener.notice("kiln.yaml or builder " + config.builder() + " changed since " + request.changedSince()
+                    + ": every package is affected");
+            return new TreeSet<>(specs.keySet());
+        }
+        if (changed.isEmpty()) {
+            return changed;
+        }
+        Set<String> affected = BuildPlan.withDependents(specs, changed,
+                imageCapabilities(config.builder(), git.files(target, "containers/" + config.builder())), config.builder());
+        listener.notice("changed since " + request.changedSince() + ": " + changed
+                + (affected.size() > changed.size() ? "; with their dependents: " + affected : ""));
+        return affected;
+    }
+
+    private static Capabilities imageCapabilities(String builder, Map<String, byte[]> builderFiles) {
+        byte[] provides = builderFiles.get("provides");
+        Map<String, String> caps = new TreeMap<>();
+        if (provides != null) {
+            for (ProvidedCapability c : ProvidedCapability.parse(read(provides), "containers/" + builder + "/provides")) {
+                caps.putIfAbsent(c.name(), c.version() == null ? "" : c.version());
+            }
+        }
+        return Capabilities.of(caps);
+    }
+
+    /** Build keys in build order, so each can include the keys of what it builds on. */
+    private static Map<String, String> buildKeys(BuildPlan plan, Map<String, PackageInputs> inputs, PinnedImage image,
+            List<RpmFile> published, DirectoryRepository repository) {
+        Map<String, String> keys = new LinkedHashMap<>();
+        for (String pkg : plan.order()) {
+            PackageInputs in = inputs.get(pkg);
+            Map<String, String> dependencyKeys = new TreeMap<>();
+            for (String dep : plan.dependencies(pkg)) {
+                dependencyKeys.put(dep, keys.containsKey(dep) ? keys.get(dep) : releasedKey(dep, published, repository));
+            }
+            Map<String, String> remote = new TreeMap<>();
+            in.remoteSources().forEach(s -> remote.put(s.fileName(), in.sources().find(s.fileName()).orElseThrow().sha512()));
+            keys.put(pkg, BuildKey.of(pkg, in.specBytes(), in.patches(), in.localSources(), remote, image.toolchainDigest(),
+                    dependencyKeys).value());
+        }
+        return keys;
+    }
+
+    /**
+     * The build key of a dependency taken from the repository: the one its provenance records, or,
+     * for a release published without provenance, a key derived from its NEVRAs.
+     */
+    private static String releasedKey(String dep, List<RpmFile> published, DirectoryRepository repository) {
+        List<RpmFile> release = Releases.latest(published, dep);
+        Set<String> files = release.stream().map(r -> r.path().getFileName().toString()).collect(Collectors.toSet());
+        for (Map.Entry<String, List<Path>> e : repository.buildKeys().entrySet()) {
+            if (e.getValue().stream().anyMatch(p -> files.contains(p.getFileName().toString()))) {
+                return e.getKey();
+            }
+        }
+        String nevras = release.stream().map(r -> r.nevra().toString()).sorted().collect(Collectors.joining(","));
+        try {
+            return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("release:" + nevras).getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** How long Ctrl-C waits for the running builds to remove their containers and images. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(30);
+
+    /**
+     * Runs the builds, each after the ones it needs, up to the job limit. Every build ends as an
+     * outcome, whatever it throws, and this returns only when every build has ended, so the
+     * engine the caller closes afterwards is no longer in use. On Ctrl-C or SIGTERM no build
+     * starts any more, the running ones end with their containers and clean up, and this throws
+     * {@link KilnException#interrupted()}.
+     */
+    private List<BuildOutcome> schedule(BuildPlan plan, Map<String, PackageInputs> inputs, Map<String, String> keys,
+            PackageBuild builds, DirectoryRepository repository, List<RpmFile> published, BuildRequest request) {
+        boolean many = plan.order().size() > 1;
+        // Only a build that will be published must not reuse a published release's NEVRA.
+        boolean publishes = request.publish() && !request.checkReproducible();
+        Semaphore slots = new Semaphore(request.jobs());
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean interrupted = new AtomicBoolean();
+        Map<String, CompletableFuture<BuildOutcome>> futures = new LinkedHashMap<>();
+        Map<String, List<Path>> outputs = new java.util.concurrent.ConcurrentHashMap<>();
+        // This run's own threads, so a signal can wait for each. They are not interrupted: an interrupted
+        // thread's engine calls fail, and the cleanup (remove the container, then its image) needs them.
+        // The build containers' own shutdown hooks remove the containers, which ends the builds.
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        Thread stopOnSignal = new Thread(() -> {
+            interrupted.set(true);
+            pool.shutdown();
+            try {
+                pool.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "kiln-stop-builds");
+        try {
+            Runtime.getRuntime().addShutdownHook(stopOnSignal);
+        } catch (IllegalStateException shuttingDown) {
+            pool.close();
+            throw KilnException.interrupted();
+        }
+        List<BuildOutcome> outcomes = new ArrayList<>();
+        try (pool) {
+            for (String pkg : plan.order()) {
+                List<CompletableFuture<BuildOutcome>> needs = plan.dependencies(pkg).stream()
+                        .filter(futures::containsKey).map(futures::get).toList();
+                BuildListener out = many ? prefixed(pkg) : listener;
+                CompletableFuture<BuildOutcome> future = CompletableFuture.allOf(needs.toArray(CompletableFuture[]::new))
+                        .thenApplyAsync(ignored -> {
+                            for (CompletableFuture<BuildOutcome> need : needs) {
+                                BuildOutcome o = need.join();
+                                if (o instanceof BuildOutcome.Failed || o instanceof BuildOutcome.Skipped) {
+                                    return new BuildOutcome.Skipped(pkg, "needs " + o.packageName() + ", which did not build");
+                                }
+                            }
+                            if (stop.get()) {
+                                return new BuildOutcome.Skipped(pkg, "an earlier failure stopped the run (--keep-going builds the rest)");
+                            }
+                            String key = keys.get(pkg);
+                            Optional<PublishedBuild> done = request.force() ? Optional.empty() : repository.findByBuildKey(key);
+                            if (done.isPresent()) {
+                                listener.notice(pkg + ": up to date (" + done.get().packages().getFirst() + ", build key "
+                                        + key.substring(0, 19) + "...)");
+                                outputs.put(pkg, done.get().rpms().stream().map(p -> repository.location().resolve(p))
+                                        .filter(p -> !p.toString().endsWith(".src.rpm")).toList());
+                                return new BuildOutcome.UpToDate(pkg, done.get().packages().getFirst().toString(), key);
+                            }
+                            slots.acquireUninterruptibly();
+                            if (interrupted.get()) {
+                                slots.release();
+                                return new BuildOutcome.Skipped(pkg, "interrupted");
+                            }
+                            try {
+                                BuildOutcome o = buildOne(builds, inputs.get(pkg), () -> dependencyRpms(plan, pkg, outputs, published),
+                                        key, publishes ? RebuildSuffix.forBuild(inputs.get(pkg).spec(), published) : null,
+                                        out, request, interrupted);
+                                if (o instanceof BuildOutcome.Built b) {
+                                    outputs.put(pkg, b.result().rpms());
+                                } else if (!request.keepGoing()) {
+                                    stop.set(true);
+                                }
+                                return o;
+                            } finally {
+                                slots.release();
+                            }
+                        }, pool)
+                        // Whatever escaped above (reading the repository, a rejected task after Ctrl-C) is this package's outcome.
+                        .exceptionally(e -> {
+                            if (!request.keepGoing()) {
+                                stop.set(true);
+                            }
+                            return crashed(pkg, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                                    ? e.getCause() : e, Optional.empty(), System.nanoTime(), out, interrupted);
+                        });
+                futures.put(pkg, future);
+            }
+            for (CompletableFuture<BuildOutcome> future : futures.values()) {
+                outcomes.add(future.join());
+            }
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopOnSignal);
+            } catch (IllegalStateException shuttingDown) {
+                interrupted.set(true);
+            }
+        }
+        if (interrupted.get() || dev.kiln.ExitHook.stopping()) {
+            throw KilnException.interrupted();
+        }
+        return outcomes;
+    }
+
+    private BuildOutcome buildOne(PackageBuild builds, PackageInputs in, java.util.function.Supplier<Map<String, Path>> rpms,
+            String key, String dist, BuildListener out, BuildRequest request, AtomicBoolean interrupted) {
+        long started = System.nanoTime();
+        Set<Path> earlierRecords = recordFolders(in.packageName());
+        try {
+            Map<String, Path> dependencies = rpms.get();
+            BuildResult result = builds.build(in, dependencies, key, dist, out);
+            if (request.checkReproducible()) {
+                out.stage("Start: second build of " + in.packageName() + " to check reproducibility");
+                BuildResult second = builds.build(in, dependencies, key, dist, out);
+                Reproducibility.Report report = Reproducibility.compare(result.rpms(), second.rpms());
+                report.render().lines().forEach(out::notice);
+                if (!report.reproducible()) {
+                    return new BuildOutcome.Failed(in.packageName(), in.packageName() + " is not reproducible: "
+                            + report.render().lines().filter(l -> !l.startsWith(" ")).filter(l -> !l.contains("identical"))
+                                    .collect(Collectors.joining("; ")),
+                            KilnException.BUILD_FAILED, second.record().resolve("build.log"), elapsed(started));
+                }
+            }
+            return new BuildOutcome.Built(result);
+        } catch (KilnException e) {
+            if (interrupted.get() || dev.kiln.ExitHook.stopping()) {
+                // What a build says while it is being stopped (its container removed: "killed, out of memory?") is not true.
+                return new BuildOutcome.Failed(in.packageName(), "interrupted", KilnException.INTERRUPTED, null, elapsed(started));
+            }
+            out.notice(in.packageName() + ": " + e.getMessage());
+            return new BuildOutcome.Failed(in.packageName(), e.getMessage(), e.exitCode(), latestLog(in.packageName()),
+                    elapsed(started));
+        } catch (RuntimeException | Error e) {
+            Optional<Path> record = recordFolders(in.packageName()).stream().filter(f -> !earlierRecords.contains(f))
+                    .max(Path::compareTo);
+            return crashed(in.packageName(), e, record, started, out, interrupted);
+        }
+    }
+
+    /**
+     * A build that failed with something other than a {@link KilnException}: a bug, or an engine
+     * or disk failure Kiln has no message for. It becomes this package's failed outcome (the other
+     * builds go on); the stack trace goes into its build record, or, when the build never got one,
+     * into a file under the state folder, and the one line names that file.
+     */
+    private BuildOutcome crashed(String pkg, Throwable e, Optional<Path> record, long started, BuildListener out,
+            AtomicBoolean interrupted) {
+        if (interrupted.get() || dev.kiln.ExitHook.stopping()) {
+            return new BuildOutcome.Failed(pkg, "interrupted", KilnException.INTERRUPTED, null, elapsed(started));
+        }
+        Path trace = record.isPresent() ? BuildRecord.crashed(record.get(), e) : CrashReport.write(config.state(), pkg, e);
+        String message = pkg + ": " + CrashReport.line(e, trace);
+        out.notice(message);
+        return new BuildOutcome.Failed(pkg, message, KilnException.INTERNAL, trace, elapsed(started));
+    }
+
+    /** The build record folders of {@code pkg} that exist now. */
+    private Set<Path> recordFolders(String pkg) {
+        try (var folders = Files.list(config.records().resolve(pkg))) {
+            return folders.filter(Files::isDirectory).collect(Collectors.toSet());
+        } catch (IOException | RuntimeException e) {
+            return Set.of();
+        }
+    }
+
+
+    /**
+     * The binary RPMs of {@code pkg}'s internal build dependencies (file name -> file): this run's,
+     * or the latest release's. Paths, not bytes: an RPM of gigabytes is streamed into the build.
+     */
+    private static Map<String, Path> dependencyRpms(BuildPlan plan, String pkg, Map<String, List<Path>> outputs,
+            List<RpmFile> published) {
+        Map<String, Path> rpms = new TreeMap<>();
+        for (String dep : plan.dependencies(pkg)) {
+            List<Path> files = outputs.containsKey(dep) ? outputs.get(dep)
+                    : Releases.latest(published, dep).stream().map(RpmFile::path).toList();
+            for (Path file : files) {
+                rpms.put(file.getFileName().toString(), file);
+            }
+        }
+        return rpms;
+    }
+
+    private BuildRun finish(List<BuildOutcome> outcomes, BuildRequest request, DirectoryRepository repository, SigningKey key,
+            PinnedImage image, long started) {
+        Optional<BuildOutcome.Failed> failed = outcomes.stream().filter(BuildOutcome.Failed.class::isInstance)
+                .map(BuildOutcome.Failed.class::cast).findFirst();
+        List<BuildResult> built = outcomes.stream().filter(BuildOutcome.Built.class::isInstance)
+                .map(o -> ((BuildOutcome.Built) o).result()).toList();
+        if (failed.isPresent()) {
+            String note = failed.get().packageName() + " failed" + (request.publish() && !built.isEmpty()
+                    ? ": nothing was published (all or nothing)" : "");
+            listener.notice(note);
+            return new BuildRun(outcomes, false, elapsed(started), note, failed.get().exitCode());
+        }
+        if (!request.publish() || request.checkReproducible() || built.isEmpty()) {
+            return new BuildRun(outcomes, false, elapsed(started), "", 0);
+        }
+        try {
+            for (BuildResult r : built) {
+                GuardStage.check(repository, r, request.acceptChanges(), built.size() > 1 ? prefixed(r.packageName()) : listener);
+            }
+        } catch (KilnException e) {
+            listener.notice(e.getMessage());
+            return new BuildRun(outcomes, false, elapsed(started), e.getMessage(), e.exitCode());
+        }
+        listener.stage("Start: publish " + built.size() + " package(s) to " + config.repository());
+        List<Path> files = new ArrayList<>();
+        Map<Path, byte[]> provenance = new LinkedHashMap<>();
+        for (BuildResult r : built) {
+            List<Path> all = new ArrayList<>(r.rpms());
+            all.add(r.sourceRpm());
+            byte[] statement = provenance(r, all, image, request);
+            all.forEach(rpm -> provenance.put(rpm, statement));
+            files.addAll(all);
+        }
+        repository.publish(files, provenance, key);
+        List<BuildOutcome> published = new ArrayList<>();
+        for (BuildOutcome o : outcomes) {
+            if (o instanceof BuildOutcome.Built b) {
+                BuildRecord.markPublished(b.result().record(), config.repository());
+                published.add(new BuildOutcome.Built(b.result().withPublished()));
+            } else {
+                published.add(o);
+            }
+        }
+        listener.stage("Finish: published " + built.size() + " package(s)");
+        return new BuildRun(published, true, elapsed(started), "", 0);
+    }
+
+    private byte[] provenance(BuildResult r, List<Path> subjects, PinnedImage image, BuildRequest request) {
+        Map<String, String> remote = new TreeMap<>();
+        Path recordFile = r.record().resolve("record.json");
+        try {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> record = BuildRecord.JSON.readValue(recordFile.toFile(), LinkedHashMap.class);
+            @SuppressWarnings("unchecked")
+            Map<String, String> sources = (Map<String, String>) record.getOrDefault("sources", Map.of());
+            remote.putAll(sources);
+            Instant startedOn = Instant.parse((String) record.get("started"));
+            Instant finishedOn = Instant.parse((String) record.get("finished"));
+            return new Provenance(r.packageName(), request.rev(), r.commit(), r.dirty(), Provenance.localSourceUri(config.root()),
+                    request.command(), new BuildKey(r.buildKey()), r.builder(), image.imageId(), image.toolchainDigest(),
+                    remote, subjects, r.record().getFileName().toString(), startedOn, finishedOn, KilnVersion.get()).render();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot write the provenance of " + r.nevra() + " from " + recordFile, e);
+        }
+    }
+
+    private Path latestLog(String pkg) {
+        Path dir = config.records().resolve(pkg);
+        try (var records = Files.list(dir)) {
+            return records.max(Path::compareTo).map(p -> p.resolve("build.log")).filter(Files::exists).orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Progress of one package among several: stages and notices prefixed, the log only in its record. */
+    private BuildListener prefixed(String pkg) {
+        return new BuildListener() {
+            @Override
+            public void stage(String name) {
+                listener.stage(pkg + ": " + name);
+            }
+
+            @Override
+            public void notice(String message) {
+                listener.notice(pkg + ": " + message);
+            }
+
+            @Override
+            public void log(String line) {
+                // kept in the package's build record; interleaved logs of parallel builds help nobody
+            }
+        };
+    }
+
+    private static Duration elapsed(long started) {
+        return Duration.ofNanos(System.nanoTime() - started);
+    }
+
+    static String read(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,138 @@
+package dev.kiln.pipeline;
+
+import dev.kiln.KilnException;
+import dev.kiln.git.DefinitionRepository;
+import dev.kiln.source.SourceFetcher;
+import dev.kiln.source.SourcesFile;
+import dev.kiln.specfile.SpecFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Everything a package build reads from the definitions repository, checked before any
+ * container starts: the spec, its local sources and patches, the {@code sources} file, and the
+ * builder's context and lock.
+ */
+record PackageInputs(
+        String packageName,
+        DefinitionRepository.Snapshot snapshot,
+        String specPath,
+        byte[] specBytes,
+        SpecFile spec,
+        Map<String, byte[]> localSources,
+        Map<String, byte[]> patches,
+        SourcesFile sources,
+        String sourcesPath,
+        List<SpecFile.SourceTag> remoteSources,
+        String builder,
+        Map<String, byte[]> builderContext,
+        String builderLock) {
+
+    static final String LOCK_FILE = "image.lock";
+
+    static PackageInputs read(DefinitionRepository git, String pkg, String builder, String rev) {
+        if (!pkg.matches("[A-Za-z0-9][A-Za-z0-9._+-]*")) {
+            throw KilnException.badInput("'" + pkg + "' is not a valid package name");
+        }
+        String specDir = "specs/" + pkg;
+        String patchDir = "patches/" + pkg;
+        String builderDir = "containers/" + builder;
+        DefinitionRepository.Snapshot snapshot = git.snapshot(rev, List.of(specDir, patchDir, builderDir));
+        Map<String, byte[]> specFiles = git.files(snapshot, specDir);
+        if (specFiles.isEmpty()) {
+            throw KilnException.badInput("unknown package '" + pkg + "': there is no " + specDir + "/"
+                    + (rev == null ? "" : " at " + rev) + " (known: " + knownPackages(git.root()) + ")");
+        }
+        String specName = pkg + ".spec";
+        String specPath = specDir + "/" + specName;
+        byte[] specBytes = specFiles.get(specName);
+        if (specBytes == null) {
+            throw KilnException.badInput(specPath + " is missing: each package needs specs/<pkg>/<pkg>.spec");
+        }
+        SpecFile spec = SpecFile.parse(specPath, BuildService.read(specBytes));
+        if (!spec.name().equals(pkg)) {
+            throw KilnException.badInput(specPath + ": Name is '" + spec.name() + "' but the folder is " + specDir
+                    + "/: make them the same");
+        }
+        String sourcesPath = specDir + "/sources";
+        SourcesFile sources = specFiles.containsKey("sources")
+                ? SourcesFile.parse(sourcesPath, BuildService.read(specFiles.get("sources")))
+                : SourcesFile.empty(sourcesPath);
+        Map<String, byte[]> local = new LinkedHashMap<>(specFiles);
+        local.remove(specName);
+        local.remove("sources");
+        Map<String, byte[]> patchFiles = git.files(snapshot, patchDir);
+        Map<String, byte[]> patches = new LinkedHashMap<>();
+        for (SpecFile.PatchTag patch : spec.patches()) {
+            byte[] bytes = patchFiles.get(patch.fileName());
+            if (bytes == null) {
+                throw KilnException.badInput(specPath + ":" + patch.line() + ": Patch" + patch.number() + " names "
+                        + patch.fileName() + ", which is not in " + patchDir + "/: add the file or remove the tag");
+            }
+            patches.put(patch.fileName(), bytes);
+        }
+        List<SpecFile.SourceTag> remote = new ArrayList<>();
+        for (SpecFile.SourceTag source : spec.sources()) {
+            String file = source.fileName();
+            if (file.contains("%")) {
+                throw KilnException.badInput(specPath + ":" + source.line() + ": cannot expand Source" + source.number()
+                        + " '" + source.value() + "': define the macros it uses with %global in the spec");
+            }
+            if (local.containsKey(file)) {
+                continue;
+            }
+            if (!source.isRemote()) {
+                throw KilnException.badInput(specPath + ":" + source.line() + ": Source" + source.number() + " " + file
+                        + " is not in " + specDir + "/: add the file there");
+            }
+            if (sources.find(file).isEmpty()) {
+                throw KilnException.badInput(sourcesPath + " has no entry for " + file + " (Source" + source.number()
+                        + " at " + specPath + ":" + source.line() + "): add 'SHA512 (" + file + ") = <sha512>'");
+            }
+            remote.add(source);
+        }
+        Map<String, byte[]> context = builderFiles(git, snapshot, builder);
+        byte[] lock = context.remove(LOCK_FILE);
+        return new PackageInputs(pkg, snapshot, specPath, specBytes, spec, Map.copyOf(local), Map.copyOf(patches),
+                sources, sourcesPath, List.copyOf(remote), builder, Map.copyOf(context),
+                lock == null ? null : BuildService.read(lock));
+    }
+
+    /** The files of containers/&lt;builder&gt;/ (its image.lock included), refusing a folder without a Dockerfile. */
+    static Map<String, byte[]> builderFiles(DefinitionRepository git, DefinitionRepository.Snapshot snapshot, String builder) {
+        Map<String, byte[]> files = new LinkedHashMap<>(git.files(snapshot, "containers/" + builder));
+        if (!files.containsKey("Dockerfile")) {
+            throw KilnException.badInput("unknown builder '" + builder + "': there is no containers/" + builder
+                    + "/Dockerfile (set builder in kiln.yaml or --builder)");
+        }
+        return files;
+    }
+
+    /** Refuses a remote source the fetcher would not open (a {@code file:} URL outside sources.folder), reading nothing. */
+    void checkSourceLocations(SourceFetcher fetcher) {
+        for (SpecFile.SourceTag source : remoteSources) {
+            fetcher.check(specPath + ":" + source.line() + ": Source" + source.number(), source.value());
+        }
+    }
+
+    long sourceDateEpoch() {
+        return snapshot.commitTime();
+    }
+
+    private static String knownPackages(Path root) {
+        Path specs = root.resolve("specs");
+        if (!Files.isDirectory(specs)) {
+            return "none";
+        }
+        try (Stream<Path> list = Files.list(specs)) {
+            return String.join(", ", list.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList());
+        } catch (java.io.IOException e) {
+            return "?";
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.kiln.pipeline;
+
+import dev.kiln.container.ContainerArchive;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The tar stream that goes into a build container: an rpmbuild tree with the spec, local
+ * sources, patches and verified remote sources, plus the script that runs rpmbuild.
+ */
+final class RpmbuildInput {
+
+    static final String HOME = "/home/builder";
+
+    /**
+     * Runs rpmbuild and collects the RPMs into ~/out. On failure it prints the rejected hunks of
+     * patches that did not apply, so they appear in the build log.
+     */
+    static final String SCRIPT = """
+            set -u
+            cd "$HOME"
+            set -- --define "_topdir $HOME/rpmbuild" --define "_buildhost kiln.build"
+            if [ -n "${KILN_DIST:-}" ]; then set -- "$@" --define "dist $KILN_DIST"; fi
+            if [ "${SOURCE_DATE_EPOCH:-0}" != 0 ]; then
+              set -- "$@" --define "use_source_date_epoch_as_buildtime 1" --define "clamp_mtime_to_source_date_epoch 1"
+            else
+              unset SOURCE_DATE_EPOCH
+            fi
+            rpmbuild -ba "$@" rpmbuild/SPECS/*.spec
+            rc=$?
+            if [ $rc -ne 0 ]; then
+              find rpmbuild/BUILD -name '*.rej' 2>/dev/null | while read -r rej; do
+                echo "kiln: rejected hunk (${rej#rpmbuild/BUILD/}):"
+                cat "$rej"
+              done
+              exit $rc
+            fi
+            mkdir -p out
+            find rpmbuild/RPMS rpmbuild/SRPMS -name '*.rpm' -exec cp {} out/ \\;
+            """;
+
+    private RpmbuildInput() {
+    }
+
+    /**
+     * The tar as a stream: remote sources are read from the cache while the engine takes the
+     * tar, so a source larger than the heap goes in as well. Close it after the copy.
+     */
+    static InputStream tar(PackageInputs in, Map<String, Path> remoteSources) {
+        Map<String, ContainerArchive.Content> files = new LinkedHashMap<>();
+        files.put("kiln-build.sh", ContainerArchive.Content.of(SCRIPT.getBytes(StandardCharsets.UTF_8)));
+        files.put("rpmbuild/SPECS/" + in.packageName() + ".spec", ContainerArchive.Content.of(in.specBytes()));
+        in.localSources().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(bytes)));
+        in.patches().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(bytes)));
+        remoteSources.forEach((name, path) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(path)));
+        return ContainerArchive.stream(files);
+    }
+}
