@@ -39,8 +39,8 @@ import java.util.function.Consumer;
  */
 public final class BuildContainer implements AutoCloseable {
 
-    /** Label on every build container, so leftovers can be found: {@code docker ps -a --filter label=dev.kiln.pipeline=true}. */
-    public static final String LABEL = "dev.kiln.pipeline";
+    /** Label on every build container, so leftovers can be found: {@code docker ps -a --filter label=dev.kiln.build=true}. */
+    public static final String LABEL = "dev.kiln.build";
     static final String USER = "1000:1000";
     /** How long the engine may take to attach to a created container's output. */
     private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
