@@ -8,7 +8,9 @@ import dev.kiln.git.DefinitionRepository;
 import dev.kiln.rpm.KeyGenerator;
 import dev.kiln.rpm.SigningKey;
 import dev.kiln.specfile.SpecDocument;
-import dev.kiln.specfile.SpecFile;
+import dev.kiln.specfile.BuilderMacros;
+import dev.kiln.specfile.EvaluatedSpec;
+import dev.kiln.specfile.RpmOutput;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,11 +36,14 @@ final class Training {
                 for (Map.Entry<String, byte[]> f : git.files(snapshot, "specs").entrySet()) {
                     if (f.getKey().endsWith(".spec")) {
                         String text = new String(f.getValue(), StandardCharsets.UTF_8);
-                        SpecFile.parse(f.getKey(), text);
                         SpecDocument.parse(f.getKey(), text).render();
                     }
                 }
             }
+            // the path of a run whose specs are all in the evaluation cache
+            SpecDocument written = SpecDocument.parse("specs/t/t.spec", "Name: t\nVersion: 1\nRelease: 1\nSource0: t.tar\n");
+            EvaluatedSpec.read(written, new RpmOutput(0, written.render(), "N\tt\nE\t(none)\nV\t1\nR\t1\nS\tt.tar\n",
+                    "PKG\tt\tnoarch\nPROV\tt\t=\t1-1\n", ""), new BuilderMacros("b", "", java.util.Set.of()));
             ContainerArchive.pack(Map.of("training/file", new byte[64]));
             Path tmp = Files.createTempDirectory("kiln-training");
             try {

@@ -2,7 +2,7 @@ package dev.kiln.pipeline;
 
 import dev.kiln.KilnException;
 import dev.kiln.specfile.Capabilities;
-import dev.kiln.specfile.SpecFile;
+import dev.kiln.specfile.EvaluatedSpec;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -25,7 +25,7 @@ import java.util.function.Predicate;
 final class BuildPlan {
 
     /** A BuildRequires that neither the builder image nor a package of this repository provides. */
-    private record Unsatisfied(SpecFile spec, SpecFile.Requirement requirement) {
+    private record Unsatisfied(EvaluatedSpec spec, EvaluatedSpec.Requirement requirement) {
     }
 
     private final Map<String, Set<String>> dependsOn;
@@ -42,7 +42,7 @@ final class BuildPlan {
      * @param image what the builder image provides
      * @param released whether a package has a release in the repository to take instead of building it
      */
-    static BuildPlan resolve(Map<String, SpecFile> specs, Set<String> requested, Capabilities image, String builder,
+    static BuildPlan resolve(Map<String, EvaluatedSpec> specs, Set<String> requested, Capabilities image, String builder,
             Predicate<String> released) {
         Map<String, Unsatisfied> unsatisfied = new TreeMap<>();
         for (String pkg : requested) {
@@ -80,7 +80,7 @@ final class BuildPlan {
     }
 
     /** The packages that changed and every package that (transitively) BuildRequires one of them. */
-    static Set<String> withDependents(Map<String, SpecFile> specs, Set<String> changed, Capabilities image, String builder) {
+    static Set<String> withDependents(Map<String, EvaluatedSpec> specs, Set<String> changed, Capabilities image, String builder) {
         Map<String, Set<String>> graph = graph(specs, image, new TreeMap<>());
         requireAcyclic(graph, specs);
         Set<String> result = new TreeSet<>(changed);
@@ -108,7 +108,7 @@ final class BuildPlan {
     }
 
     /** A spec whose Name is not its folder's would be built and published under a name nobody asked for. */
-    private static void requireNameOfFolder(String pkg, SpecFile spec) {
+    private static void requireNameOfFolder(String pkg, EvaluatedSpec spec) {
         if (spec != null && !spec.name().equals(pkg)) {
             throw KilnException.badInput(spec.path() + ": Name is '" + spec.name() + "' but the folder is specs/" + pkg
                     + "/: make them the same");
@@ -116,7 +116,7 @@ final class BuildPlan {
     }
 
     /** Edges by package folder name (the key of {@code specs}), the name every caller asks by. */
-    private static Map<String, Set<String>> graph(Map<String, SpecFile> specs, Capabilities image, Map<String, Unsatisfied> unsatisfied) {
+    private static Map<String, Set<String>> graph(Map<String, EvaluatedSpec> specs, Capabilities image, Map<String, Unsatisfied> unsatisfied) {
         Map<String, String> providers = new TreeMap<>();
         specs.forEach((pkg, spec) -> {
             for (String capability : spec.capabilities()) {
@@ -127,7 +127,7 @@ final class BuildPlan {
         Map<String, Set<String>> graph = new TreeMap<>();
         specs.forEach((pkg, spec) -> {
             Set<String> deps = new TreeSet<>();
-            for (SpecFile.Requirement r : spec.buildRequires()) {
+            for (EvaluatedSpec.Requirement r : spec.buildRequires()) {
                 String internal = providers.get(r.capability());
                 if (internal != null && !internal.equals(pkg)) {
                     deps.add(internal);
@@ -140,7 +140,7 @@ final class BuildPlan {
         return graph;
     }
 
-    private static void requireAcyclic(Map<String, Set<String>> graph, Map<String, SpecFile> specs) {
+    private static void requireAcyclic(Map<String, Set<String>> graph, Map<String, EvaluatedSpec> specs) {
         Map<String, Integer> state = new LinkedHashMap<>();
         for (String start : graph.keySet()) {
             List<String> cycle = visit(start, graph, state, new ArrayList<>());

@@ -15,7 +15,7 @@ import dev.kiln.rpm.RpmFile;
 import dev.kiln.rpm.SigningKey;
 import dev.kiln.source.SourceFetcher;
 import dev.kiln.specfile.Capabilities;
-import dev.kiln.specfile.SpecFile;
+import dev.kiln.specfile.EvaluatedSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -82,114 +82,123 @@ public final class BuildService {
                 DirectoryRepository repository = new DirectoryRepository(config.repository())) {
             String builder = config.builder();
             DefinitionRepository.Snapshot target = git.snapshot(request.rev(), List.of("specs", "patches", "containers"));
-            Map<String, SpecFile> specs = specs(git, target, request);
-            Set<String> requested = requested(git, target, request, specs);
-            if (requested.isEmpty()) {
+            Set<String> folders = packageFolders(git, target);
+            Optional<Set<String>> changed = changed(git, target, request, folders);
+            if (changed.isPresent() && changed.get().isEmpty()) {
                 String note = "no package changed since " + request.changedSince();
                 listener.notice(note);
                 return new BuildRun(List.of(), false, elapsed(started), note, 0);
             }
+            if (request.changedSince() == null && !request.all()) {
+                if (request.packages().isEmpty()) {
+                    throw KilnException.badInput("build: name packages, or use --all or --changed-since REF (see ./kiln build --help)");
+                }
+                for (String pkg : request.packages()) {
+                    // reports what is wrong: no such package, or no spec
+                    PackageInputs.specFiles(git, target, pkg, request.rev());
+                }
+            }
             Map<String, byte[]> builderFiles = PackageInputs.builderFiles(git, target, builder);
-            if (!builderFiles.containsKey(PackageInputs.LOCK_FILE)) {
-                throw KilnException.badInput("builder " + builder + " is not pinned: run ./kiln image build " + builder);
-            }
-            Capabilities image = imageCapabilities(builder, builderFiles);
-            List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
-            Set<String> released = published.stream().filter(r -> !r.source()).map(RpmFile::sourceName).collect(Collectors.toSet());
-            BuildPlan plan = BuildPlan.resolve(specs, requested, image, builder, released::contains);
+            try (BuilderSession session = new BuilderSession(config, builder, builderFiles, listener)) {
+                Map<String, EvaluatedSpec> specs = specs(git, target, folders, request, session);
+                Capabilities image = imageCapabilities(builder, builderFiles);
+                Set<String> requested = requested(request, specs, changed, image);
+                List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
+                Set<String> released = published.stream().filter(r -> !r.source()).map(RpmFile::sourceName).collect(Collectors.toSet());
+                BuildPlan plan = BuildPlan.resolve(specs, requested, image, builder, released::contains);
 
-            // Every definition is read and checked before anything starts, so bad input changes nothing.
-            Map<String, PackageInputs> inputs = new LinkedHashMap<>();
-            for (String pkg : plan.order()) {
-                listener.stage("Start: read definitions of " + pkg);
-                inputs.put(pkg, PackageInputs.read(git, pkg, builder, request.rev()));
-                inputs.get(pkg).checkSourceLocations(new SourceFetcher(config.sourcesFolder()));
-            }
-            if (request.publish()) {
-                repository.checkWritable();
-            }
-            CompletableFuture<DockerEngine> connecting = CompletableFuture.supplyAsync(
-                    () -> DockerEngine.connect(config.state(), listener::notice), VIRTUAL);
-            SigningKey key;
-            try {
-                key = Keys.loadOrCreate(config.signing(), config.state(), listener);
-            } catch (RuntimeException e) {
-                connecting.thenAccept(DockerEngine::close);
-                throw e;
-            }
-            try (DockerEngine engine = PackageBuild.join(connecting)) {
-                PackageInputs first = inputs.values().iterator().next();
-                listener.stage("Start: builder image " + builder);
-                PinnedImage pinned = BuilderImage.resolve(engine, builder, first.builderContext(), first.builderLock(),
-                        listener::notice);
+                // Every definition is read and checked before anything starts, so bad input changes nothing.
+                Map<String, PackageInputs> inputs = new LinkedHashMap<>();
+                for (String pkg : plan.order()) {
+                    listener.stage("Start: read definitions of " + pkg);
+                    inputs.put(pkg, PackageInputs.read(git, PackageInputs.snapshot(git, pkg, builder, request.rev()), pkg, builder,
+                            request.rev(), specs.get(pkg)));
+                    inputs.get(pkg).checkSourceLocations(new SourceFetcher(config.sourcesFolder()));
+                }
+                if (request.publish()) {
+                    repository.checkWritable();
+                }
+                session.connectSoon();
+                SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
+                PinnedImage pinned = session.image();
+                String dist = evaluator().dist(session);
                 Map<String, String> keys = buildKeys(plan, inputs, pinned, published, repository);
-                List<BuildOutcome> outcomes = schedule(plan, inputs, keys, new PackageBuild(config, engine, pinned, key),
-                        repository, published, request);
+                List<BuildOutcome> outcomes = schedule(plan, inputs, keys, new PackageBuild(config, session.engine(), pinned, key, dist),
+                        repository, published, dist, request);
                 return finish(outcomes, request, repository, key, pinned, started);
             }
         }
     }
 
-    private Map<String, SpecFile> specs(DefinitionRepository git, DefinitionRepository.Snapshot target, BuildRequest request) {
-        Map<String, byte[]> files = git.files(target, "specs");
-        Map<String, SpecFile> specs = new TreeMap<>();
-        for (Map.Entry<String, byte[]> f : files.entrySet()) {
-            String[] parts = f.getKey().split("/");
-            if (parts.length != 2 || !parts[1].equals(parts[0] + ".spec")) {
-                continue;
+    private SpecEvaluator evaluator() {
+        return new SpecEvaluator(config.cache(), PackageBuild.limits(config), listener);
+    }
+
+    /** The packages of the snapshot: the folders specs/&lt;pkg&gt;/ that hold &lt;pkg&gt;.spec. */
+    private static Set<String> packageFolders(DefinitionRepository git, DefinitionRepository.Snapshot target) {
+        Set<String> out = new TreeSet<>();
+        for (String path : git.files(target, "specs").keySet()) {
+            String[] parts = path.split("/");
+            if (parts.length == 2 && parts[1].equals(parts[0] + ".spec")) {
+                out.add(parts[0]);
             }
-            try {
-                specs.put(parts[0], SpecFile.parse("specs/" + f.getKey(), read(f.getValue())));
-            } catch (KilnException e) {
-                // A broken spec stops the run when it is to be built; otherwise it only cannot provide anything.
-                if (request.all() || request.changedSince() != null || request.packages().contains(parts[0])) {
-                    throw e;
-                }
+        }
+        return out;
+    }
+
+    /**
+     * Every spec as rpm reads it. A spec rpm refuses stops the run when it is to be built;
+     * otherwise it only cannot provide anything.
+     */
+    private Map<String, EvaluatedSpec> specs(DefinitionRepository git, DefinitionRepository.Snapshot target, Set<String> folders,
+            BuildRequest request, BuilderSession session) {
+        List<SpecEvaluator.SpecFiles> files = new ArrayList<>();
+        for (String pkg : folders) {
+            files.add(PackageInputs.specFiles(git, target, pkg, request.rev()));
+        }
+        Map<String, EvaluatedSpec> specs = new TreeMap<>();
+        for (SpecEvaluator.Evaluation e : evaluator().evaluate(files, session).values()) {
+            if (e.refusal() == null) {
+                specs.put(e.packageName(), e.spec());
+            } else if (request.all() || request.changedSince() != null || request.packages().contains(e.packageName())) {
+                throw e.refusal();
             }
         }
         return specs;
     }
 
-    private Set<String> requested(DefinitionRepository git, DefinitionRepository.Snapshot target, BuildRequest request,
-            Map<String, SpecFile> specs) {
-        if (request.all()) {
-            return new TreeSet<>(specs.keySet());
-        }
+    /** The packages changed since {@code --changed-since} (all of them when kiln.yaml or the builder changed); empty Optional without it. */
+    private Optional<Set<String>> changed(DefinitionRepository git, DefinitionRepository.Snapshot target, BuildRequest request,
+            Set<String> folders) {
         if (request.changedSince() == null) {
-            if (request.packages().isEmpty()) {
-                throw KilnException.badInput("build: name packages, or use --all or --changed-since REF (see ./kiln build --help)");
-            }
-            for (String pkg : request.packages()) {
-                if (!specs.containsKey(pkg)) {
-                    // reports what is wrong: no such package, no spec, or a spec that does not parse
-                    PackageInputs.read(git, pkg, config.builder(), request.rev());
-                }
-            }
-            return new TreeSet<>(request.packages());
+            return Optional.empty();
         }
         Set<String> changed = new TreeSet<>();
-        boolean everything = false;
         for (String path : git.changedSince(request.changedSince(), target)) {
             String[] parts = path.split("/");
             if (path.equals(ConfigLoader.FILE_NAME) || (parts[0].equals("containers") && parts.length > 2
                     && parts[1].equals(config.builder()))) {
-                everything = true;
-            } else if ((parts[0].equals("specs") || parts[0].equals("patches")) && parts.length > 2 && specs.containsKey(parts[1])) {
+                listener.notice("kiln.yaml or builder " + config.builder() + " changed since " + request.changedSince()
+                        + ": every package is affected");
+                return Optional.of(new TreeSet<>(folders));
+            } else if ((parts[0].equals("specs") || parts[0].equals("patches")) && parts.length > 2 && folders.contains(parts[1])) {
                 changed.add(parts[1]);
             }
         }
-        if (everything) {
-            listener.notice("kiln.yaml or builder " + config.builder() + " changed since " + request.changedSince()
-                    + ": every package is affected");
+        return Optional.of(changed);
+    }
+
+    private Set<String> requested(BuildRequest request, Map<String, EvaluatedSpec> specs, Optional<Set<String>> changed,
+            Capabilities image) {
+        if (request.all()) {
             return new TreeSet<>(specs.keySet());
         }
         if (changed.isEmpty()) {
-            return changed;
+            return new TreeSet<>(request.packages());
         }
-        Set<String> affected = BuildPlan.withDependents(specs, changed,
-                imageCapabilities(config.builder(), git.files(target, "containers/" + config.builder())), config.builder());
-        listener.notice("changed since " + request.changedSince() + ": " + changed
-                + (affected.size() > changed.size() ? "; with their dependents: " + affected : ""));
+        Set<String> affected = BuildPlan.withDependents(specs, changed.get(), image, config.builder());
+        listener.notice("changed since " + request.changedSince() + ": " + changed.get()
+                + (affected.size() > changed.get().size() ? "; with their dependents: " + affected : ""));
         return affected;
     }
 
@@ -254,7 +263,7 @@ public final class BuildService {
      * {@link KilnException#interrupted()}.
      */
     private List<BuildOutcome> schedule(BuildPlan plan, Map<String, PackageInputs> inputs, Map<String, String> keys,
-            PackageBuild builds, DirectoryRepository repository, List<RpmFile> published, BuildRequest request) {
+            PackageBuild builds, DirectoryRepository repository, List<RpmFile> published, String dist, BuildRequest request) {
         boolean many = plan.order().size() > 1;
         // Only a build that will be published must not reuse a published release's NEVRA.
         boolean publishes = request.publish() && !request.checkReproducible();
@@ -315,7 +324,7 @@ public final class BuildService {
                             }
                             try {
                                 BuildOutcome o = buildOne(builds, inputs.get(pkg), () -> dependencyRpms(plan, pkg, outputs, published),
-                                        key, publishes ? RebuildSuffix.forBuild(inputs.get(pkg).spec(), published) : null,
+                                        key, publishes ? RebuildSuffix.forBuild(inputs.get(pkg).spec(), published, dist) : null,
                                         out, request, interrupted);
                                 if (o instanceof BuildOutcome.Built b) {
                                     outputs.put(pkg, b.result().rpms());

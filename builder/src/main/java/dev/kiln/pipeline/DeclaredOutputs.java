@@ -2,7 +2,7 @@ package dev.kiln.pipeline;
 
 import dev.kiln.KilnException;
 import dev.kiln.rpm.RpmFile;
-import dev.kiln.specfile.SpecFile;
+import dev.kiln.specfile.EvaluatedSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -28,7 +28,7 @@ record DeclaredOutputs(RpmFile sourceRpm, List<RpmFile> binaries) {
     }
 
     /** Reads {@code files} (the copied output) and returns them when they are what {@code spec} declares. */
-    static DeclaredOutputs check(SpecFile spec, List<Path> files) {
+    static DeclaredOutputs check(EvaluatedSpec spec, List<Path> files) {
         List<RpmFile> rpms = new ArrayList<>();
         for (Path file : files) {
             rpms.add(read(file));
@@ -77,7 +77,7 @@ record DeclaredOutputs(RpmFile sourceRpm, List<RpmFile> binaries) {
      * The spec's packages, and the debuginfo and debugsource packages rpmbuild adds to them by
      * itself when {@code %debug_package} is on (it is on EL builders for compiled code).
      */
-    static Set<String> declaredNames(SpecFile spec) {
+    static Set<String> declaredNames(EvaluatedSpec spec) {
         Set<String> names = new LinkedHashSet<>(spec.packages());
         for (String p : spec.packages()) {
             names.add(p + "-debuginfo");

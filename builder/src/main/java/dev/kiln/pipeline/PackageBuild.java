@@ -13,7 +13,7 @@ import dev.kiln.rpm.SigningKey;
 import dev.kiln.source.SourceCache;
 import dev.kiln.source.SourceFetcher;
 import dev.kiln.source.SourcesFile;
-import dev.kiln.specfile.SpecFile;
+import dev.kiln.specfile.EvaluatedSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -41,19 +41,22 @@ final class PackageBuild {
     private final DockerEngine engine;
     private final PinnedImage image;
     private final SigningKey key;
+    private final String builderDist;
 
-    PackageBuild(KilnConfig config, DockerEngine engine, PinnedImage image, SigningKey key) {
+    /** {@code builderDist} is the builder's own {@code %dist} ("" when it has none). */
+    PackageBuild(KilnConfig config, DockerEngine engine, PinnedImage image, SigningKey key, String builderDist) {
         this.config = config;
         this.engine = engine;
         this.image = image;
         this.key = key;
+        this.builderDist = builderDist;
     }
 
     /** Remote sources from the cache, fetched and verified first where missing. */
     static Map<String, Path> sources(KilnConfig config, PackageInputs in, BuildListener logged) {
         SourceCache cache = new SourceCache(config.cache(), new SourceFetcher(config.sourcesFolder()));
         Map<String, Path> files = new LinkedHashMap<>();
-        for (SpecFile.SourceTag source : in.remoteSources()) {
+        for (EvaluatedSpec.SourceTag source : in.remoteSources()) {
             SourcesFile.Entry entry = in.sources().find(source.fileName()).orElseThrow();
             Path cached = cache.obtain(entry, SourceFetcher.location(source.value()), in.sourcesPath(), logged::notice);
             logged.notice(source.fileName() + " sha512:" + entry.sha512().substring(0, 16) + "... verified");
@@ -68,7 +71,7 @@ final class PackageBuild {
      */
     BuildResult build(PackageInputs in, Map<String, Path> dependencies, String buildKey, String dist, BuildListener listener) {
         long started = System.nanoTime();
-        SpecFile spec = in.spec();
+        EvaluatedSpec spec = in.spec();
         try (BuildRecord record = BuildRecord.create(config.records(), in)) {
             BuildListener logged = record.tee(listener);
             record.buildKey(buildKey);
@@ -81,11 +84,11 @@ final class PackageBuild {
             }
             List<Path> outputs;
             try (DependencyImage.Handle buildImage = DependencyImage.prepare(engine, image.imageId(), dependencies, limits(), logged::log)) {
+                String release = dist == null ? spec.release() : RebuildSuffix.release(spec.release(), builderDist, dist);
                 if (dist != null) {
-                    logged.notice(spec.name() + "-" + spec.version() + "-" + spec.release() + " is published already: "
-                            + "rebuilding it as release " + spec.release() + dist + " (%dist " + dist + ")");
+                    logged.notice(spec.nevr() + " is published already: rebuilding it as release " + release + " (%dist " + dist + ")");
                 }
-                logged.stage("Start: rpmbuild " + spec.name() + "-" + spec.version() + "-" + spec.release() + (dist == null ? "" : dist));
+                logged.stage("Start: rpmbuild " + spec.name() + "-" + spec.version() + "-" + release);
                 outputs = runRpmbuild(buildImage.imageId(), in, remote, dist, record.folder().resolve("rpms"), record, logged);
             }
             logged.stage("Start: check the output against " + in.specPath());
@@ -147,8 +150,12 @@ final class PackageBuild {
         }
     }
 
-    /** The build's limits, for every container that runs code of the package or its dependencies. */
     private ContainerLimits limits() {
+        return limits(config);
+    }
+
+    /** The build's limits, for every container that runs code of a package, its spec or its dependencies. */
+    static ContainerLimits limits(KilnConfig config) {
         return new ContainerLimits(config.build().memoryBytes(), config.build().pids(), config.build().timeout());
     }
 

@@ -4,7 +4,7 @@ import dev.kiln.KilnException;
 import dev.kiln.git.DefinitionRepository;
 import dev.kiln.source.SourceFetcher;
 import dev.kiln.source.SourcesFile;
-import dev.kiln.specfile.SpecFile;
+import dev.kiln.specfile.EvaluatedSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,71 +23,85 @@ record PackageInputs(
         DefinitionRepository.Snapshot snapshot,
         String specPath,
         byte[] specBytes,
-        SpecFile spec,
+        EvaluatedSpec spec,
         Map<String, byte[]> localSources,
         Map<String, byte[]> patches,
         SourcesFile sources,
         String sourcesPath,
-        List<SpecFile.SourceTag> remoteSources,
+        List<EvaluatedSpec.SourceTag> remoteSources,
         String builder,
         Map<String, byte[]> builderContext,
         String builderLock) {
 
     static final String LOCK_FILE = "image.lock";
 
-    static PackageInputs read(DefinitionRepository git, String pkg, String builder, String rev) {
+    /**
+     * The files of package {@code pkg} that rpm may read when it evaluates its spec (see
+     * {@link SpecEvaluator}): refuses an invalid name, an unknown package and a missing spec.
+     */
+    static SpecEvaluator.SpecFiles specFiles(DefinitionRepository git, DefinitionRepository.Snapshot snapshot, String pkg,
+            String rev) {
         if (!pkg.matches("[A-Za-z0-9][A-Za-z0-9._+-]*")) {
             throw KilnException.badInput("'" + pkg + "' is not a valid package name");
         }
         String specDir = "specs/" + pkg;
-        String patchDir = "patches/" + pkg;
-        String builderDir = "containers/" + builder;
-        DefinitionRepository.Snapshot snapshot = git.snapshot(rev, List.of(specDir, patchDir, builderDir));
         Map<String, byte[]> specFiles = git.files(snapshot, specDir);
         if (specFiles.isEmpty()) {
             throw KilnException.badInput("unknown package '" + pkg + "': there is no " + specDir + "/"
                     + (rev == null ? "" : " at " + rev) + " (known: " + knownPackages(git.root()) + ")");
         }
         String specName = pkg + ".spec";
-        String specPath = specDir + "/" + specName;
         byte[] specBytes = specFiles.get(specName);
         if (specBytes == null) {
-            throw KilnException.badInput(specPath + " is missing: each package needs specs/<pkg>/<pkg>.spec");
+            throw KilnException.badInput(specDir + "/" + specName + " is missing: each package needs specs/<pkg>/<pkg>.spec");
         }
-        SpecFile spec = SpecFile.parse(specPath, BuildService.read(specBytes));
+        Map<String, byte[]> local = new LinkedHashMap<>(specFiles);
+        local.remove(specName);
+        return new SpecEvaluator.SpecFiles(pkg, specDir + "/" + specName, specBytes, local, git.files(snapshot, "patches/" + pkg));
+    }
+
+    /** The snapshot a package's inputs are read from: its own folders and its builder's. */
+    static DefinitionRepository.Snapshot snapshot(DefinitionRepository git, String pkg, String builder, String rev) {
+        return git.snapshot(rev, List.of("specs/" + pkg, "patches/" + pkg, "containers/" + builder));
+    }
+
+    /** Reads and checks the inputs of {@code pkg}, whose spec rpm read as {@code spec}. */
+    static PackageInputs read(DefinitionRepository git, DefinitionRepository.Snapshot snapshot, String pkg, String builder,
+            String rev, EvaluatedSpec spec) {
+        SpecEvaluator.SpecFiles files = specFiles(git, snapshot, pkg, rev);
+        String specDir = "specs/" + pkg;
+        String patchDir = "patches/" + pkg;
+        String specPath = files.specPath();
+        byte[] specBytes = files.spec();
         if (!spec.name().equals(pkg)) {
             throw KilnException.badInput(specPath + ": Name is '" + spec.name() + "' but the folder is " + specDir
                     + "/: make them the same");
         }
+        Map<String, byte[]> specFiles = new LinkedHashMap<>(files.local());
         String sourcesPath = specDir + "/sources";
         SourcesFile sources = specFiles.containsKey("sources")
                 ? SourcesFile.parse(sourcesPath, BuildService.read(specFiles.get("sources")))
                 : SourcesFile.empty(sourcesPath);
         Map<String, byte[]> local = new LinkedHashMap<>(specFiles);
-        local.remove(specName);
         local.remove("sources");
-        Map<String, byte[]> patchFiles = git.files(snapshot, patchDir);
+        Map<String, byte[]> patchFiles = files.patches();
         Map<String, byte[]> patches = new LinkedHashMap<>();
-        for (SpecFile.PatchTag patch : spec.patches()) {
+        for (EvaluatedSpec.PatchTag patch : spec.patches()) {
             byte[] bytes = patchFiles.get(patch.fileName());
             if (bytes == null) {
-                throw KilnException.badInput(specPath + ":" + patch.line() + ": Patch" + patch.number() + " names "
+                throw KilnException.badInput(at(specPath, patch.line()) + "Patch" + patch.number() + " names "
                         + patch.fileName() + ", which is not in " + patchDir + "/: add the file or remove the tag");
             }
             patches.put(patch.fileName(), bytes);
         }
-        List<SpecFile.SourceTag> remote = new ArrayList<>();
-        for (SpecFile.SourceTag source : spec.sources()) {
+        List<EvaluatedSpec.SourceTag> remote = new ArrayList<>();
+        for (EvaluatedSpec.SourceTag source : spec.sources()) {
             String file = source.fileName();
-            if (file.contains("%")) {
-                throw KilnException.badInput(specPath + ":" + source.line() + ": cannot expand Source" + source.number()
-                        + " '" + source.value() + "': define the macros it uses with %global in the spec");
-            }
             if (local.containsKey(file)) {
                 continue;
             }
             if (!source.isRemote()) {
-                throw KilnException.badInput(specPath + ":" + source.line() + ": Source" + source.number() + " " + file
+                throw KilnException.badInput(at(specPath, source.line()) + "Source" + source.number() + " " + file
                         + " is not in " + specDir + "/: add the file there");
             }
             if (sources.find(file).isEmpty()) {
@@ -103,6 +117,10 @@ record PackageInputs(
                 lock == null ? null : BuildService.read(lock));
     }
 
+    private static String at(String path, int line) {
+        return line > 0 ? path + ":" + line + ": " : path + ": ";
+    }
+
     /** The files of containers/&lt;builder&gt;/ (its image.lock included), refusing a folder without a Dockerfile. */
     static Map<String, byte[]> builderFiles(DefinitionRepository git, DefinitionRepository.Snapshot snapshot, String builder) {
         Map<String, byte[]> files = new LinkedHashMap<>(git.files(snapshot, "containers/" + builder));
@@ -115,7 +133,7 @@ record PackageInputs(
 
     /** Refuses a remote source the fetcher would not open (a {@code file:} URL outside sources.folder), reading nothing. */
     void checkSourceLocations(SourceFetcher fetcher) {
-        for (SpecFile.SourceTag source : remoteSources) {
+        for (EvaluatedSpec.SourceTag source : remoteSources) {
             fetcher.check(specPath + ":" + source.line() + ": Source" + source.number(), source.value());
         }
     }

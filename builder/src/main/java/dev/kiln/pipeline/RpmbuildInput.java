@@ -14,6 +14,19 @@ import java.util.Map;
 final class RpmbuildInput {
 
     static final String HOME = "/home/builder";
+    /** Where the builder's macro file ({@code containers/<builder>/macros}) goes in every container that runs rpm. */
+    static final String MACROS = "kiln-macros";
+
+    /**
+     * The options of every rpm call Kiln makes in a builder, reading a spec or building it, as
+     * {@code "$@"}: the same tree, the builder's macro file first (so the command line wins over
+     * it), and the rebuild {@code %dist} when there is one.
+     */
+    static final String RPM_OPTIONS = """
+            set -- --define "_topdir $HOME/rpmbuild" --define "_buildhost kiln.build"
+            if [ -f "$HOME/kiln-macros" ]; then set -- --load "$HOME/kiln-macros" "$@"; fi
+            if [ -n "${KILN_DIST:-}" ]; then set -- "$@" --define "dist $KILN_DIST"; fi
+            """;
 
     /**
      * Runs rpmbuild and collects the RPMs into ~/out. On failure it prints the rejected hunks of
@@ -22,8 +35,7 @@ final class RpmbuildInput {
     static final String SCRIPT = """
             set -u
             cd "$HOME"
-            set -- --define "_topdir $HOME/rpmbuild" --define "_buildhost kiln.build"
-            if [ -n "${KILN_DIST:-}" ]; then set -- "$@" --define "dist $KILN_DIST"; fi
+            """ + RPM_OPTIONS + """
             if [ "${SOURCE_DATE_EPOCH:-0}" != 0 ]; then
               set -- "$@" --define "use_source_date_epoch_as_buildtime 1" --define "clamp_mtime_to_source_date_epoch 1"
             else
@@ -52,6 +64,10 @@ final class RpmbuildInput {
     static InputStream tar(PackageInputs in, Map<String, Path> remoteSources) {
         Map<String, ContainerArchive.Content> files = new LinkedHashMap<>();
         files.put("kiln-build.sh", ContainerArchive.Content.of(SCRIPT.getBytes(StandardCharsets.UTF_8)));
+        byte[] macros = in.builderContext().get(BuilderSession.MACROS_FILE);
+        if (macros != null) {
+            files.put(MACROS, ContainerArchive.Content.of(macros));
+        }
         files.put("rpmbuild/SPECS/" + in.packageName() + ".spec", ContainerArchive.Content.of(in.specBytes()));
         in.localSources().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(bytes)));
         in.patches().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(bytes)));

@@ -23,9 +23,9 @@ public final class Capabilities {
     }
 
     /** The requirements these capabilities do not satisfy, in spec order. */
-    public List<SpecFile.Requirement> unsatisfied(List<SpecFile.Requirement> requirements) {
-        List<SpecFile.Requirement> missing = new ArrayList<>();
-        for (SpecFile.Requirement r : requirements) {
+    public List<EvaluatedSpec.Requirement> unsatisfied(List<EvaluatedSpec.Requirement> requirements) {
+        List<EvaluatedSpec.Requirement> missing = new ArrayList<>();
+        for (EvaluatedSpec.Requirement r : requirements) {
             if (!satisfies(r)) {
                 missing.add(r);
             }
@@ -33,7 +33,7 @@ public final class Capabilities {
         return missing;
     }
 
-    private boolean satisfies(SpecFile.Requirement r) {
+    private boolean satisfies(EvaluatedSpec.Requirement r) {
         if (!provided.containsKey(r.capability())) {
             return false;
         }

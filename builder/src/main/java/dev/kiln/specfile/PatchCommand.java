@@ -50,7 +50,7 @@ record PatchCommand(Kind kind, List<Number> numbers, OptionalInt strip, Optional
     private static final Set<Character> AUTOPATCH_VALUE_OPTIONS = Set.of('p', 'm', 'M', 'S');
 
     /** Reads a script line; empty when the line applies no patch. Comment lines never do. */
-    static java.util.Optional<PatchCommand> parse(String line, java.util.function.UnaryOperator<String> expand) {
+    static java.util.Optional<PatchCommand> parse(String line) {
         String trimmed = line.stripLeading();
         if (trimmed.startsWith("#")) {
             return java.util.Optional.empty();
@@ -90,7 +90,7 @@ record PatchCommand(Kind kind, List<Number> numbers, OptionalInt strip, Optional
             String rest = line.substring(m.end());
             int close = rest.indexOf('}');
             int end = close >= 0 && line.substring(0, m.start()).contains("%{?") ? m.end() + close : line.length();
-            Options o = options(tokens(line.substring(0, end), m.end()), AUTOPATCH_VALUE_OPTIONS).expanded(expand);
+            Options o = options(tokens(line.substring(0, end), m.end()), AUTOPATCH_VALUE_OPTIONS);
             return java.util.Optional.of(new PatchCommand(Kind.AUTOPATCH, o.positional(), o.value('p'),
                     o.value('m'), o.value('M'), false));
         }
@@ -130,12 +130,6 @@ record PatchCommand(Kind kind, List<Number> numbers, OptionalInt strip, Optional
             java.util.Map<Character, String> raw) {
         List<Number> numbersFor(char option) {
             return values.getOrDefault(option, List.of());
-        }
-
-        Options expanded(java.util.function.UnaryOperator<String> expand) {
-            java.util.Map<Character, String> out = new java.util.HashMap<>();
-            raw.forEach((k, v) -> out.put(k, v.contains("%") ? expand.apply(v) : v));
-            return new Options(positional, values, flags, out);
         }
 
         OptionalInt value(char option) {

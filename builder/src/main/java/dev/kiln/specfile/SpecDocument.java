@@ -85,14 +85,11 @@ public final class SpecDocument {
     private final Map<Integer, Located> sourceTags = new TreeMap<>();
     private int changelogIndex = -1;
     private boolean autochangelog;
-    private boolean indexed;
-    private Map<String, String>[] expansionMaps;
 
     private SpecDocument(String path, List<Line> lines) {
         this.path = path;
         this.lines = List.copyOf(lines);
         index();
-        indexed = true;
     }
 
     /** Reads a spec; {@code path} names the file in error messages only. */
@@ -148,11 +145,6 @@ public final class SpecDocument {
         return required("Version").tag().value();
     }
 
-    /** The version with the spec's own literal macros expanded, e.g. {@code 5.3.15}. */
-    public String expandedVersion() {
-        return expand(version());
-    }
-
     /** The Release tag's value as written, e.g. {@code 1%{?dist}} or {@code %autorelease}. */
     public String release() {
         return required("Release").tag().value();
@@ -163,9 +155,26 @@ public final class SpecDocument {
         return Optional.ofNullable(sourceTags.get(number)).map(Located::tag);
     }
 
-    /** Source0 with the spec's own macros expanded: the URL a new version's tarball comes from. */
-    public Optional<String> expandedSource0() {
-        return source(0).map(t -> expand(t.value()));
+    /** A numbered {@code SourceN:}/{@code PatchN:} tag. */
+    public record Numbered(int number, Tag tag) {
+    }
+
+    /** Every {@code SourceN:} tag by number (the first one where %if branches repeat a number). */
+    public List<Numbered> numberedSources() {
+        return sourceTags.entrySet().stream().map(e -> new Numbered(e.getKey(), e.getValue().tag())).toList();
+    }
+
+    /** Every {@code PatchN:} tag, in number order and, within a number, in line order. */
+    public List<Numbered> numberedPatches() {
+        List<Numbered> out = new ArrayList<>();
+        patchTags.forEach((n, tags) -> tags.forEach(t -> out.add(new Numbered(n, t.tag()))));
+        return out;
+    }
+
+    /** The line of the first {@code PatchN:} tag with this number, 0 when there is none. */
+    public int patchLine(int number) {
+        List<Located> tags = patchTags.get(number);
+        return tags == null ? 0 : tags.get(0).tag().line();
     }
 
     public List<Patch> patches() {
@@ -189,8 +198,7 @@ public final class SpecDocument {
                 }
             }
             for (Located t : e.getValue()) {
-                String expanded = expand(t.tag().value());
-                out.add(new Patch(number, t.tag().value(), fileName(expanded), t.tag().line(), t.tag().conditional(),
+                out.add(new Patch(number, t.tag().value(), fileName(t.tag().value()), t.tag().line(), t.tag().conditional(),
                         List.copyOf(applied), automatic, strip.orElse(0)));
             }
         }
@@ -200,16 +208,6 @@ public final class SpecDocument {
 
     public Changelog changelog() {
         return new Changelog(changelogIndex + 1, autochangelog);
-    }
-
-    /**
-     * The EVR a changelog entry names: version and release with the spec's macros expanded and
-     * {@code %{?dist}} left out, e.g. {@code 3.9.10-1}; with an epoch, {@code 1:3.9.10-1}.
-     */
-    public String changelogEvr() {
-        String release = expand(release().replaceAll("%\\{\\?dist\\}", ""));
-        String epoch = tag("Epoch").map(t -> expand(t.value()) + ":").orElse("");
-        return epoch + expandedVersion() + "-" + release;
     }
 
     // ---- edits -------------------------------------------------------------------------------
@@ -223,11 +221,6 @@ public final class SpecDocument {
         if (newVersion == null || !VALID_VERSION.matcher(newVersion).matches()) {
             throw KilnException.badInput(path + ":" + version.tag().line() + ": '" + newVersion
                     + "' is not an RPM version (letters, digits and . _ + ~ ^ only, no '-'); pass a valid version");
-        }
-        String current = expandedVersion();
-        if (newVersion.equals(current)) {
-            throw KilnException.badInput(path + ":" + version.tag().line() + ": the version is already " + current
-                    + "; pass a different version");
         }
         List<Edit> edits = new ArrayList<>(new VersionTemplate(this).edits(version.index(), version.start(),
                 version.end(), newVersion));
@@ -471,39 +464,12 @@ public final class SpecDocument {
         return lines.get(index).text();
     }
 
-    private String expand(String value) {
-        if (!value.contains("%")) {
-            return value;
-        }
-        // while indexing, definitions are still being read; afterwards the maps are fixed and kept
-        Map<String, String>[] maps = expansionMaps != null ? expansionMaps : buildExpansionMaps();
-        if (indexed) {
-            expansionMaps = maps;
-        }
-        return SpecFile.expand(value, maps[0], maps[1]);
-    }
-
-    @SuppressWarnings("unchecked")
-    private Map<String, String>[] buildExpansionMaps() {
-        Map<String, String> macros = new HashMap<>();
-        for (Definition d : definitions) {
-            if (d.def().body() != null) {
-                macros.putIfAbsent(d.def().name(), d.def().body());
-            }
-        }
-        Map<String, String> tagValues = new HashMap<>();
-        for (String t : List.of("name", "version", "release", "epoch")) {
-            located(t).ifPresent(l -> tagValues.put(t, l.tag().value()));
-        }
-        return new Map[] {macros, tagValues};
-    }
-
     private String dominantEol() {
         long crlf = lines.stream().filter(l -> l.eol().equals("\r\n")).count();
         return crlf * 2 > lines.size() ? "\r\n" : "\n";
     }
 
-    static String fileName(String value) {
+    public static String fileName(String value) {
         int rename = value.indexOf("#/");
         if (rename >= 0) {
             return value.substring(rename + 2);
@@ -584,7 +550,7 @@ public final class SpecDocument {
                 }
             } else if (scripts) {
                 int at = i;
-                PatchCommand.parse(text, this::expand).ifPresent(c -> applications.add(new Application(at, c)));
+                PatchCommand.parse(text).ifPresent(c -> applications.add(new Application(at, c)));
             }
         }
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.KilnException;
 import dev.kiln.specfile.Capabilities;
-import dev.kiln.specfile.SpecFile;
+import dev.kiln.specfile.EvaluatedSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -15,21 +15,21 @@ class BuildPlanTest {
 
     private static final Capabilities IMAGE = Capabilities.of(Map.of("make", "", "bash", ""));
 
-    private static SpecFile spec(String name, String extra) {
-        return SpecFile.parse("specs/" + name + "/" + name + ".spec",
-                "Name: " + name + "\nVersion: 1\nRelease: 1\n" + extra + "%description\nx\n");
+    private static EvaluatedSpec spec(String name, String extra) {
+        return HostSpecs.spec(name, "Name: " + name + "\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\n" + extra
+                + "%description\nx\n");
     }
 
-    private static Map<String, SpecFile> repo(SpecFile... specs) {
-        Map<String, SpecFile> m = new LinkedHashMap<>();
-        for (SpecFile s : specs) {
+    private static Map<String, EvaluatedSpec> repo(EvaluatedSpec... specs) {
+        Map<String, EvaluatedSpec> m = new LinkedHashMap<>();
+        for (EvaluatedSpec s : specs) {
             m.put(s.name(), s);
         }
         return m;
     }
 
-    private final Map<String, SpecFile> chain = repo(
-            spec("libgreet", "BuildRequires: make\n%package devel\nSummary: d\n"),
+    private final Map<String, EvaluatedSpec> chain = repo(
+            spec("libgreet", "BuildRequires: make\n%package devel\nSummary: d\n%description devel\nd\n"),
             spec("greeter", "BuildRequires: libgreet-devel, make\n"),
             spec("greeter-fr", "Requires: greeter\nBuildRequires: bash\n"),
             spec("zeta", "BuildRequires: greeter\n"),
@@ -58,7 +58,7 @@ class BuildPlanTest {
 
     @Test
     void refusesACycleNamingIt() {
-        Map<String, SpecFile> cyclic = repo(spec("a", "BuildRequires: b\n"), spec("b", "BuildRequires: c\n"), spec("c", "BuildRequires: a\n"));
+        Map<String, EvaluatedSpec> cyclic = repo(spec("a", "BuildRequires: b\n"), spec("b", "BuildRequires: c\n"), spec("c", "BuildRequires: a\n"));
         assertThatThrownBy(() -> BuildPlan.resolve(cyclic, Set.of("a"), IMAGE, "rpm-builder", p -> false))
                 .isInstanceOf(KilnException.class)
                 .hasMessageStartingWith("dependency cycle in BuildRequires: a -> b -> c -> a");
@@ -66,16 +66,16 @@ class BuildPlanTest {
 
     @Test
     void refusesABuildRequiresNobodyProvides() {
-        Map<String, SpecFile> missing = repo(spec("a", "BuildRequires: make\nBuildRequires: libnothere-devel\n"));
+        Map<String, EvaluatedSpec> missing = repo(spec("a", "BuildRequires: make\nBuildRequires: libnothere-devel\n"));
         assertThatThrownBy(() -> BuildPlan.resolve(missing, Set.of("a"), IMAGE, "rpm-builder", p -> false))
-                .hasMessage("specs/a/a.spec:5: BuildRequires libnothere-devel: nobody provides it (not builder image rpm-builder, "
+                .hasMessage("specs/a/a.spec:7: BuildRequires libnothere-devel: nobody provides it (not builder image rpm-builder, "
                         + "not a package in specs/): add it to containers/rpm-builder/ and re-pin, or package it");
     }
 
     @Test
     void specWhoseNameIsNotItsFolderIsBadInputNotACrash() {
-        Map<String, SpecFile> specs = new LinkedHashMap<>(chain);
-        specs.put("renamed", SpecFile.parse("specs/renamed/renamed.spec", "Name: other\nVersion: 1\nRelease: 1\n%description\nx\n"));
+        Map<String, EvaluatedSpec> specs = new LinkedHashMap<>(chain);
+        specs.put("renamed", HostSpecs.spec("renamed", "Name: other\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\n%description\nx\n"));
         assertThatThrownBy(() -> BuildPlan.resolve(specs, Set.of("renamed"), IMAGE, "rpm-builder", pkg -> false))
                 .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(2))
                 .hasMessage("specs/renamed/renamed.spec: Name is 'other' but the folder is specs/renamed/: make them the same");

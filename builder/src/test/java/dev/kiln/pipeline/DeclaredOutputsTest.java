@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.KilnException;
-import dev.kiln.specfile.SpecFile;
+import dev.kiln.specfile.EvaluatedSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class DeclaredOutputsTest {
 
-    static final SpecFile SPEC = SpecFile.parse("specs/tool/tool.spec", """
+    static final EvaluatedSpec SPEC = HostSpecs.spec("tool", """
             Name: tool
             Version: 1.0
             Release: 1

@@ -11,12 +11,12 @@ class CapabilitiesTest {
     @Test
     void reportsRequirementsTheImageDoesNotProvide() {
         Capabilities caps = Capabilities.of(Map.of("make", "", "gzip", "1.12", "/bin/sh", ""));
-        List<SpecFile.Requirement> requires = List.of(
-                new SpecFile.Requirement("make", ">=", "4.0", 3),
-                new SpecFile.Requirement("gzip", ">=", "1.13", 4),
-                new SpecFile.Requirement("gzip", "<", "2", 4),
-                new SpecFile.Requirement("/bin/sh", "", "", 5),
-                new SpecFile.Requirement("gcc", "", "", 6));
+        List<EvaluatedSpec.Requirement> requires = List.of(
+                new EvaluatedSpec.Requirement("make", ">=", "4.0", 3),
+                new EvaluatedSpec.Requirement("gzip", ">=", "1.13", 4),
+                new EvaluatedSpec.Requirement("gzip", "<", "2", 4),
+                new EvaluatedSpec.Requirement("/bin/sh", "", "", 5),
+                new EvaluatedSpec.Requirement("gcc", "", "", 6));
         assertThat(caps.unsatisfied(requires)).extracting(Object::toString).containsExactly("gzip >= 1.13", "gcc");
     }
 }

@@ -1,0 +1,358 @@
+package dev.kiln.pipeline;
+
+import dev.kiln.KilnException;
+import dev.kiln.Sha256;
+import dev.kiln.container.BuildContainer;
+import dev.kiln.container.ContainerArchive;
+import dev.kiln.container.ContainerLimits;
+import dev.kiln.specfile.BuilderMacros;
+import dev.kiln.specfile.EvaluatedSpec;
+import dev.kiln.specfile.RpmOutput;
+import dev.kiln.specfile.SpecDocument;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Reads specs the way rpm does: the builder image's own {@code rpmspec}, with the defines and the
+ * macro file the build uses, in a container locked down like a build (its {@code %(...)} and Lua
+ * run there and nowhere else). Every spec not in the cache is read in one container run, several
+ * at a time. Results, refusals included, are kept under the cache folder by what determines them:
+ * the spec's bytes, the package's other files, the toolchain digest the builder's lock pins, the
+ * builder's macro file and the evaluation script itself. A run that finds every spec there starts
+ * no container and does not even connect to the engine.
+ */
+final class SpecEvaluator {
+
+    /** Bumped when what is asked of rpm or how its answer is read changes, so old cache entries are not reused. */
+    private static final String FORMAT = "kiln-spec-evaluation 1";
+    private static final String HOME = RpmbuildInput.HOME;
+    /** What one spec's rpm output may take on the host; a spec whose expansion is larger is refused. */
+    private static final long MAX_OUTPUT = 16L << 20;
+    private static final int MAX_ERRORS = 64 * 1024;
+
+    /**
+     * Without an argument: writes the builder's %dist and the names of the macros it defines, then
+     * evaluates every folder under ~/eval, as many at once as there are processors. With a package
+     * name: evaluates that one, each rpm call only after the one before succeeded.
+     */
+    static final String SCRIPT = """
+            set -u
+            pkg=${1:-}
+            """ + RpmbuildInput.RPM_OPTIONS + """
+            out=$HOME/eval-out
+            if [ -z "$pkg" ]; then
+              mkdir -p "$out"
+              rpm "$@" --eval '%{?dist}' > "$out/dist" 2>/dev/null
+              rpm "$@" --showrc 2>/dev/null | sed -n 's/^-[0-9]*[:=] \\([A-Za-z_][A-Za-z0-9_]*\\).*/\\1/p' | sort -u > "$out/macros"
+              ls "$HOME/eval" | xargs -P "$(nproc)" -n 1 sh "$HOME/kiln-eval.sh"
+              exit 0
+            fi
+            d=$HOME/eval/$pkg
+            o=$out/$pkg
+            mkdir -p "$o"
+            rc=0
+            rpmspec "$@" --define "_sourcedir $d" -P "$d/$pkg.spec" > "$o/parsed" 2> "$o/errors" || rc=$?
+            if [ $rc = 0 ]; then
+              rpmspec "$@" --define "_sourcedir $d" -q --srpm --qf "$KILN_SOURCE_QUERY" "$d/$pkg.spec" > "$o/source" 2>> "$o/errors" || rc=$?
+            fi
+            if [ $rc = 0 ]; then
+              rpmspec "$@" --define "_sourcedir $d" -q --qf "$KILN_BINARY_QUERY" "$d/$pkg.spec" > "$o/binaries" 2>> "$o/errors" || rc=$?
+            fi
+            echo $rc > "$o/exit"
+            """;
+
+    /** The files rpm may read while evaluating one spec: the spec, the other files of specs/&lt;pkg&gt;/ and patches/&lt;pkg&gt;/. */
+    record SpecFiles(String packageName, String specPath, byte[] spec, Map<String, byte[]> local, Map<String, byte[]> patches) {
+    }
+
+    /** One spec's result: rpm's reading, or the refusal that says why there is none, and what rpm printed. */
+    record Evaluation(String packageName, EvaluatedSpec spec, KilnException refusal, RpmOutput output) {
+        EvaluatedSpec require() {
+            if (refusal != null) {
+                throw refusal;
+            }
+            return spec;
+        }
+    }
+
+    /** What the builder's rpm reported about itself; cached with the specs. */
+    record BuilderFacts(String dist, List<String> macros) {
+    }
+
+    private record Cached(String packageName, RpmOutput output) {
+    }
+
+    private final Path cacheDir;
+    private final ContainerLimits limits;
+    private final BuildListener listener;
+
+    SpecEvaluator(Path cacheDir, ContainerLimits limits, BuildListener listener) {
+        this.cacheDir = cacheDir.resolve("specs");
+        this.limits = limits;
+        this.listener = listener;
+    }
+
+    /** Evaluates {@code specs} in the session's builder: from the cache where it can, in one container run for the rest. */
+    Map<String, Evaluation> evaluate(List<SpecFiles> specs, BuilderSession session) {
+        long started = System.nanoTime();
+        String builderKey = builderKey(session);
+        Map<String, String> keys = new LinkedHashMap<>();
+        Map<String, RpmOutput> outputs = new TreeMap<>();
+        List<SpecFiles> missing = new ArrayList<>();
+        for (SpecFiles s : specs) {
+            String key = specKey(builderKey, s);
+            keys.put(s.packageName(), key);
+            Optional<RpmOutput> hit = readCache(key, Cached.class).filter(c -> c.packageName().equals(s.packageName()))
+                    .map(Cached::output);
+            if (hit.isPresent()) {
+                outputs.put(s.packageName(), hit.get());
+            } else {
+                missing.add(s);
+            }
+        }
+        Optional<BuilderFacts> facts = readCache("builder-" + builderKey, BuilderFacts.class);
+        if (!missing.isEmpty() || facts.isEmpty()) {
+            listener.stage("Start: read " + missing.size() + " spec(s) with rpm in builder " + session.builder());
+            Run run = run(missing, session);
+            facts = Optional.of(run.facts());
+            writeCache("builder-" + builderKey, run.facts());
+            for (SpecFiles s : missing) {
+                RpmOutput out = run.outputs().get(s.packageName());
+                outputs.put(s.packageName(), out);
+                writeCache(keys.get(s.packageName()), new Cached(s.packageName(), out));
+            }
+            listener.notice("read " + missing.size() + " spec(s) with rpm in builder " + session.builder() + " in "
+                    + seconds(started) + (specs.size() > missing.size() ? "; " + (specs.size() - missing.size())
+                    + " from the cache" : ""));
+        }
+        BuilderMacros macros = new BuilderMacros(session.builder(), facts.get().dist(), new TreeSet<>(facts.get().macros()));
+        Map<String, Evaluation> result = new TreeMap<>();
+        for (SpecFiles s : specs) {
+            result.put(s.packageName(), evaluation(s, outputs.get(s.packageName()), macros));
+        }
+        return result;
+    }
+
+    /** rpm's output for {@code s} read into a spec, or the refusal it amounts to. */
+    static Evaluation evaluation(SpecFiles s, RpmOutput output, BuilderMacros macros) {
+        try {
+            SpecDocument written = SpecDocument.parse(s.specPath(), BuildService.read(s.spec()));
+            return new Evaluation(s.packageName(), EvaluatedSpec.read(written, output, macros), null, output);
+        } catch (KilnException e) {
+            return new Evaluation(s.packageName(), null, e, output);
+        }
+    }
+
+    /** The builder's %dist as its rpm defines it (its macro file included), from the cache or a run. */
+    String dist(BuilderSession session) {
+        String builderKey = builderKey(session);
+        Optional<BuilderFacts> facts = readCache("builder-" + builderKey, BuilderFacts.class);
+        if (facts.isEmpty()) {
+            Run run = run(List.of(), session);
+            writeCache("builder-" + builderKey, run.facts());
+            return run.facts().dist();
+        }
+        return facts.get().dist();
+    }
+
+    record Run(BuilderFacts facts, Map<String, RpmOutput> outputs) {
+    }
+
+    private Run run(List<SpecFiles> specs, BuilderSession session) {
+        Map<String, ContainerArchive.Content> files = inputs(specs, session.macros());
+        String imageId = session.image().imageId();
+        Path out;
+        try {
+            out = Files.createTempDirectory("kiln-eval");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try (BuildContainer container = BuildContainer.create(session.engine(), imageId, limits,
+                List.of("sh", HOME + "/kiln-eval.sh"), environment(HOME))) {
+            try (InputStream tar = ContainerArchive.stream(files)) {
+                container.copyIn(tar, HOME);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            List<String> said = new ArrayList<>();
+            int exit = container.run(line -> {
+                if (said.size() < 20) {
+                    said.add(line);
+                }
+            });
+            if (exit != 0) {
+                throw KilnException.buildFailed("reading specs with rpm in builder " + session.builder() + " failed (exit " + exit
+                        + "): " + String.join(" / ", said));
+            }
+            container.copyOut(HOME + "/eval-out", out);
+            return outputs(out, specs);
+        } finally {
+            deleteTree(out);
+        }
+    }
+
+    /** The files the evaluation script reads, relative to the home folder it runs in. */
+    static Map<String, ContainerArchive.Content> inputs(List<SpecFiles> specs, byte[] macros) {
+        Map<String, ContainerArchive.Content> files = new LinkedHashMap<>();
+        files.put("kiln-eval.sh", ContainerArchive.Content.of(SCRIPT.getBytes(StandardCharsets.UTF_8)));
+        if (macros != null) {
+            files.put(RpmbuildInput.MACROS, ContainerArchive.Content.of(macros));
+        }
+        files.put("eval/.keep", ContainerArchive.Content.of(new byte[0]));
+        for (SpecFiles s : specs) {
+            String dir = "eval/" + s.packageName() + "/";
+            s.local().forEach((name, bytes) -> files.put(dir + name, ContainerArchive.Content.of(bytes)));
+            s.patches().forEach((name, bytes) -> files.put(dir + name, ContainerArchive.Content.of(bytes)));
+            files.put(dir + s.packageName() + ".spec", ContainerArchive.Content.of(s.spec()));
+        }
+        return files;
+    }
+
+    /** The evaluation script's environment when it runs in {@code home}. */
+    static Map<String, String> environment(String home) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("HOME", home);
+        env.put("KILN_SOURCE_QUERY", EvaluatedSpec.SOURCE_QUERY);
+        env.put("KILN_BINARY_QUERY", EvaluatedSpec.BINARY_QUERY);
+        return env;
+    }
+
+    /** Reads what the script wrote to {@code root} (its ~/eval-out). */
+    static Run outputs(Path root, List<SpecFiles> specs) {
+        String dist = read(root.resolve("dist"), 4096);
+        String names = read(root.resolve("macros"), MAX_OUTPUT);
+        BuilderFacts facts = new BuilderFacts(dist == null ? "" : dist.strip(),
+                names == null ? List.of() : Arrays.stream(names.split("\n")).filter(m -> !m.isBlank()).toList());
+        Map<String, RpmOutput> outputs = new TreeMap<>();
+        for (SpecFiles s : specs) {
+            Path d = root.resolve(s.packageName());
+            String exitText = read(d.resolve("exit"), 64);
+            String errors = errors(d.resolve("errors"));
+            String parsed = read(d.resolve("parsed"), MAX_OUTPUT);
+            String source = read(d.resolve("source"), MAX_OUTPUT);
+            String binaries = read(d.resolve("binaries"), MAX_OUTPUT);
+            RpmOutput o;
+            if (exitText == null || exitText.isBlank()) {
+                o = new RpmOutput(1, "", "", "", errors + "\nerror: rpm did not finish reading the spec");
+            } else if (parsed == null || source == null || binaries == null) {
+                o = new RpmOutput(1, "", "", "", "error: rpm's expansion of the spec is larger than "
+                        + (MAX_OUTPUT >> 20) + " MiB");
+            } else {
+                int rc = exitText.strip().matches("\\d+") ? Integer.parseInt(exitText.strip()) : 1;
+                o = new RpmOutput(rc, parsed, source, binaries, errors);
+            }
+            outputs.put(s.packageName(), o);
+        }
+        return new Run(facts, outputs);
+    }
+
+    private String builderKey(BuilderSession session) {
+        MessageDigest sha = Sha256.digest();
+        update(sha, FORMAT);
+        update(sha, SCRIPT);
+        update(sha, EvaluatedSpec.SOURCE_QUERY);
+        update(sha, EvaluatedSpec.BINARY_QUERY);
+        update(sha, session.builder());
+        update(sha, session.toolchain());
+        byte[] macros = session.macros();
+        update(sha, macros == null ? "no macros" : "macros " + Sha256.hex(macros));
+        return java.util.HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static String specKey(String builderKey, SpecFiles s) {
+        MessageDigest sha = Sha256.digest();
+        update(sha, builderKey);
+        update(sha, s.specPath());
+        update(sha, Sha256.hex(s.spec()));
+        for (var files : List.of(new TreeMap<>(s.local()), new TreeMap<>(s.patches()))) {
+            update(sha, "files " + files.size());
+            files.forEach((name, bytes) -> update(sha, name + " " + Sha256.hex(bytes)));
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static void update(MessageDigest sha, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        sha.update((bytes.length + ":").getBytes(StandardCharsets.UTF_8));
+        sha.update(bytes);
+    }
+
+    private <T> Optional<T> readCache(String key, Class<T> type) {
+        Path file = cacheDir.resolve(key + ".json");
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(BuildRecord.JSON.readValue(file.toFile(), type));
+        } catch (RuntimeException e) {
+            // A damaged entry is read again from rpm.
+            return Optional.empty();
+        }
+    }
+
+    private void writeCache(String key, Object value) {
+        try {
+            Files.createDirectories(cacheDir);
+            Path tmp = Files.createTempFile(cacheDir, key, ".part");
+            Files.write(tmp, BuildRecord.JSON.writeValueAsBytes(value));
+            Files.move(tmp, cacheDir.resolve(key + ".json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            // Only a cache: the next run reads the spec again.
+            listener.notice("cannot keep the reading of a spec in " + cacheDir + ": " + e.getMessage());
+        }
+    }
+
+    /** The file's text ("" when missing), or null when it is larger than {@code max}. */
+    private static String read(Path file, long max) {
+        try {
+            if (!Files.isRegularFile(file)) {
+                return "";
+            }
+            if (Files.size(file) > max) {
+                return null;
+            }
+            return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String errors(Path file) {
+        try {
+            if (!Files.isRegularFile(file)) {
+                return "";
+            }
+            try (InputStream in = Files.newInputStream(file)) {
+                return new String(in.readNBytes(MAX_ERRORS), StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary folder
+        }
+    }
+
+    private static String seconds(long started) {
+        return String.format("%.1f s", (System.nanoTime() - started) / 1e9);
+    }
+}
