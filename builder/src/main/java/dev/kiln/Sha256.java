@@ -28,4 +28,16 @@ public final class Sha256 {
     public static String hex(String text) {
         return hex(text.getBytes(StandardCharsets.UTF_8));
     }
+
+    /** The lowercase hex digest of a file, read in pieces (files of gigabytes included). */
+    public static String hex(java.nio.file.Path file) throws java.io.IOException {
+        MessageDigest md = digest();
+        try (var in = java.nio.file.Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
 }

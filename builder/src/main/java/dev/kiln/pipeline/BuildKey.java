@@ -3,7 +3,6 @@ package dev.kiln.pipeline;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
@@ -118,11 +117,7 @@ public record BuildKey(String value) {
         final MessageDigest md;
 
         Digest() {
-            try {
-                md = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
+            md = dev.kiln.Sha256.digest();
         }
 
         Digest field(String s) {

@@ -100,6 +100,8 @@ public final class BuildService {
             }
             Map<String, byte[]> builderFiles = PackageInputs.builderFiles(git, target, builder);
             try (BuilderSession session = new BuilderSession(config, builder, builderFiles, listener)) {
+                // Every run that gets here needs the engine (to read specs or to check the image): connect while Git is read.
+                session.connectSoon();
                 Map<String, EvaluatedSpec> specs = specs(git, target, folders, request, session);
                 Capabilities image = imageCapabilities(builder, builderFiles);
                 Set<String> requested = requested(request, specs, changed, image);
@@ -118,7 +120,6 @@ public final class BuildService {
                 if (request.publish()) {
                     repository.checkWritable();
                 }
-                session.connectSoon();
                 SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
                 PinnedImage pinned = session.image();
                 String dist = evaluator().dist(session);
@@ -244,12 +245,7 @@ public final class BuildService {
             }
         }
         String nevras = release.stream().map(r -> r.nevra().toString()).sorted().collect(Collectors.joining(","));
-        try {
-            return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(("release:" + nevras).getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return "sha256:" + dev.kiln.Sha256.hex("release:" + nevras);
     }
 
     /** How long Ctrl-C waits for the running builds to remove their containers and images. */

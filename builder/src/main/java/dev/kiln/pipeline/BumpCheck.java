@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 /**
  * The proof of a bump's edit: rpm reads the edited spec and must find the new version, none of
  * the dropped patches (no tag, and no line outside {@code %changelog} of its expansion naming the
- * file), every other patch under its number and file name, and the same source numbers. An
+ * file), every other patch file still a patch, and the same source numbers. An
  * edit rpm does not confirm is refused with the line to change by hand; nothing is written.
  */
 final class BumpCheck {
@@ -36,11 +36,14 @@ final class BumpCheck {
         SpecDocument parsed = SpecDocument.parse(path, edited.output().parsed());
         List<String> expansion = edited.output().parsed().lines().toList();
         int changelog = parsed.changelog().line() > 0 ? parsed.changelog().line() - 1 : expansion.size();
+        Set<String> droppedFiles = new TreeSet<>();
         for (int number : dropped) {
             EvaluatedSpec.PatchTag was = original.patch(number).orElseThrow();
-            if (spec.patch(number).isPresent()) {
-                throw refuse(path, doc.patchLine(number), "rpm still reads Patch" + number + " (" + spec.patch(number).get().fileName()
-                        + ") after it was dropped; remove it by hand");
+            droppedFiles.add(was.fileName());
+            // by file name: dropping an unnumbered Patch: renumbers the ones after it, as rpm numbers them
+            if (spec.patches().stream().anyMatch(p -> p.fileName().equals(was.fileName()))) {
+                throw refuse(path, doc.patchLine(number), "rpm still reads " + was.fileName() + " as a patch after Patch" + number
+                        + " was dropped; remove it by hand");
             }
             Pattern named = Pattern.compile("(^|[/\\s'\"(])" + Pattern.quote(was.fileName()) + "($|[\\s'\");])");
             for (int i = 0; i < changelog; i++) {
@@ -51,17 +54,15 @@ final class BumpCheck {
                 }
             }
         }
+        Set<String> now = new TreeSet<>();
+        spec.patches().forEach(p -> now.add(p.fileName()));
         for (EvaluatedSpec.PatchTag p : original.patches()) {
-            if (dropped.contains(p.number())) {
+            if (droppedFiles.contains(p.fileName()) || now.contains(p.fileName())) {
                 continue;
             }
-            var now = spec.patch(p.number());
-            if (now.isEmpty() || !now.get().fileName().equals(p.fileName())) {
-                int line = p.line();
-                throw refuse(path, line, "Patch" + p.number() + " is " + now.map(EvaluatedSpec.PatchTag::fileName).orElse("gone")
-                        + " in the bumped spec, it was " + p.fileName() + " (its name follows the version?); change line " + line
-                        + " and the patch file by hand");
-            }
+            String became = spec.patch(p.number()).map(EvaluatedSpec.PatchTag::fileName).orElse("gone");
+            throw refuse(path, p.line(), "Patch" + p.number() + " is " + became + " in the bumped spec, it was " + p.fileName()
+                    + " (its name follows the version?); change line " + p.line() + " and the patch file by hand");
         }
         Set<Integer> before = numbers(original.sources());
         Set<Integer> after = numbers(spec.sources());

@@ -81,6 +81,10 @@ public final class BumpService {
                     EvaluatedSpec.PatchTag patch = original.patches().stream()
                             .filter(p -> p.fileName().equals(name) || p.value().equals(name)).findFirst()
                             .orElseThrow(() -> unknownPatch(in.specPath(), name, original));
+                    if (doc.patchLine(patch.number()) == 0) {
+                        throw KilnException.badInput(in.specPath() + ": Patch" + patch.number() + " (" + patch.fileName()
+                                + ") is made by a macro, not written as a Patch" + patch.number() + ": line; remove it by hand");
+                    }
                     doc = doc.dropPatch(patch.number());
                     droppedNumbers.add(patch.number());
                     dropped.add(new BumpResult.DroppedPatch(patch.fileName(), "requested"));
@@ -221,8 +225,14 @@ public final class BumpService {
                         throw KilnException.badInput(where + o.patch() + " is already in " + sourceName
                                 + " (it applies in reverse): drop it with --drop-patch " + o.patch() + " or use --auto-drop");
                     }
-                    doc = doc.dropPatch(numbers.get(o.patch()));
-                    droppedNumbers.add(numbers.get(o.patch()));
+                    int number = numbers.get(o.patch());
+                    if (doc.patchLine(number) == 0) {
+                        throw KilnException.badInput(where + o.patch() + " is already in " + sourceName + ", but Patch" + number
+                                + " is made by a macro, not written as a Patch" + number + ": line in " + in.specPath()
+                                + ": remove it by hand");
+                    }
+                    doc = doc.dropPatch(number);
+                    droppedNumbers.add(number);
                     dropped.add(new BumpResult.DroppedPatch(o.patch(), "merged upstream"));
                 }
                 case FAILS -> {

@@ -123,11 +123,7 @@ public final class SourceCache {
     }
 
     private static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.kiln.Sha256.hex(text);
     }
 
     private static String copyWithSha512(InputStream in, OutputStream out) throws IOException {

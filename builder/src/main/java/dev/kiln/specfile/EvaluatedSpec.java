@@ -238,8 +238,10 @@ public record EvaluatedSpec(
                 }
             }
         }
-        return KilnException.badInput(written.path() + ": rpm in builder " + builder.builder() + " cannot read this spec: "
-                + error + " (fix the spec, or give the builder what it needs in containers/" + builder.builder() + "/)");
+        int line = rpmLine("error: " + error);
+        String said = line > 0 ? error.replaceFirst("^line \\d+: ", "") : error;
+        return KilnException.badInput(where(written.path(), line) + "rpm in builder " + builder.builder() + " cannot read this spec: "
+                + said + " (fix the spec, or give the builder what it needs in containers/" + builder.builder() + "/)");
     }
 
     /** rpm's expansion and its header must name the same files; otherwise the numbers cannot be trusted. */

@@ -89,7 +89,7 @@ class BadInputIT {
         String spec = project.read("specs/hello/hello.spec");
         try {
             project.write("specs/hello/hello.spec", spec.replace("BuildArch:      noarch", "BuildArch:      noarch\n%if 0%{?rhel}"));
-            expect(2, project.run("build", "hello"), "specs/hello/hello.spec:7: %if is never closed by %endif");
+            expect(2, project.run("build", "hello"), "specs/hello/hello.spec:7: rpm in builder rpm-builder cannot read this spec: Unclosed %if");
         } finally {
             restore("specs/hello/hello.spec", spec);
         }
@@ -100,7 +100,7 @@ class BadInputIT {
         String spec = project.read("specs/hello/hello.spec");
         try {
             project.write("specs/hello/hello.spec", spec.replace("License:        MIT", "License:        MIT\nFrobnicate:     yes"));
-            expect(2, project.run("build", "hello"), "specs/hello/hello.spec:6: Unknown tag: Frobnicate");
+            expect(2, project.run("build", "hello"), "specs/hello/hello.spec:6: rpm in builder rpm-builder cannot read this spec: Unknown tag: Frobnicate");
         } finally {
             restore("specs/hello/hello.spec", spec);
         }
