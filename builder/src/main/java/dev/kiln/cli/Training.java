@@ -42,8 +42,7 @@ final class Training {
             }
             // the path of a run whose specs are all in the evaluation cache
             SpecDocument written = SpecDocument.parse("specs/t/t.spec", "Name: t\nVersion: 1\nRelease: 1\nSource0: t.tar\n");
-            EvaluatedSpec.read(written, new RpmOutput(0, written.render(), "N\tt\nE\t(none)\nV\t1\nR\t1\nS\tt.tar\n",
-                    "PKG\tt\tnoarch\nPROV\tt\t=\t1-1\n", ""), new BuilderMacros("b", "", java.util.Set.of()));
+            EvaluatedSpec.read(written, new RpmOutput(0, written.render(), "N\tt\nE\t(none)\nV\t1\nR\t1\nS\tt.tar\n", ""), new BuilderMacros("b", "", java.util.Set.of()));
             ContainerArchive.pack(Map.of("training/file", new byte[64]));
             Path tmp = Files.createTempDirectory("kiln-training");
             try {

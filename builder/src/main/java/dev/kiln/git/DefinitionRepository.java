@@ -232,10 +232,12 @@ public final class DefinitionRepository implements AutoCloseable {
     }
 
     /**
-     * The paths that differ between {@code ref} and the snapshot: against a revision, its
-     * committed tree; against the working tree, everything not ignored (committed or not).
+     * The paths under {@code paths} (folders or files, relative to the root) that differ between
+     * {@code ref} and the snapshot: against a revision, its committed tree; against the working
+     * tree, everything not ignored (committed or not). Only those paths are walked, so the state
+     * folder and other large trees beside the definitions cost nothing.
      */
-    public java.util.Set<String> changedSince(String ref, Snapshot target) {
+    public java.util.Set<String> changedSince(String ref, Snapshot target, List<String> paths) {
         if (repository == null) {
             throw KilnException.badInput("--changed-since needs a Git repository, but " + root + " is not one");
         }
@@ -255,7 +257,9 @@ public final class DefinitionRepository implements AutoCloseable {
                 tree.addTree(walk.parseCommit(ObjectId.fromString(target.commit())).getTree());
             }
             tree.setRecursive(true);
-            tree.setFilter(org.eclipse.jgit.treewalk.filter.TreeFilter.ANY_DIFF);
+            tree.setFilter(org.eclipse.jgit.treewalk.filter.AndTreeFilter.create(
+                    org.eclipse.jgit.treewalk.filter.PathFilterGroup.createFromStrings(paths),
+                    org.eclipse.jgit.treewalk.filter.TreeFilter.ANY_DIFF));
             while (tree.next()) {
                 if (target.rev() == null) {
                     var work = tree.getTree(1, org.eclipse.jgit.treewalk.WorkingTreeIterator.class);
@@ -408,5 +412,7 @@ public final class DefinitionRepository implements AutoCloseable {
      * is its commit time in seconds since the epoch (0 outside Git), used as SOURCE_DATE_EPOCH.
      */
     public record Snapshot(String rev, String commit, boolean dirty, long commitTime) {
+        /** The working tree, for reading and comparing only: its commit and status are not looked up. */
+        public static final Snapshot WORKING_TREE = new Snapshot(null, null, true, 0);
     }
 }

@@ -78,55 +78,65 @@ public final class BuildService {
             throw KilnException.badInput("--jobs " + request.jobs() + ": give 1 or more parallel builds");
         }
         // The repository holds leases on the snapshots this run reads until the run ends.
-        try (DefinitionRepository git = DefinitionRepository.open(config.root());
-                DirectoryRepository repository = new DirectoryRepository(config.repository())) {
+        try (DefinitionRepository git = DefinitionRepository.open(config.root())) {
             String builder = config.builder();
-            DefinitionRepository.Snapshot target = git.snapshot(request.rev(), List.of("specs", "patches", "containers"));
-            Set<String> folders = packageFolders(git, target);
-            Optional<Set<String>> changed = changed(git, target, request, folders);
+            // What changed needs no status of the working tree (whether it is dirty, for the records): a no-op run stops first.
+            DefinitionRepository.Snapshot compared = request.rev() == null ? DefinitionRepository.Snapshot.WORKING_TREE
+                    : git.snapshot(request.rev(), List.of());
+            Optional<Set<String>> changed = changed(git, compared, request);
             if (changed.isPresent() && changed.get().isEmpty()) {
                 String note = "no package changed since " + request.changedSince();
                 listener.notice(note);
                 return new BuildRun(List.of(), false, elapsed(started), note, 0);
             }
-            if (request.changedSince() == null && !request.all()) {
-                if (request.packages().isEmpty()) {
-                    throw KilnException.badInput("build: name packages, or use --all or --changed-since REF (see ./kiln build --help)");
+            DefinitionRepository.Snapshot target = git.snapshot(request.rev(), List.of("specs", "patches", "containers"));
+            // A no-op run (above) needs no repository; the rest reads it.
+            try (DirectoryRepository repository = new DirectoryRepository(config.repository())) {
+                Set<String> folders = packageFolders(git, target);
+                if (changed.isPresent()) {
+                    // everything, or the changed packages that still exist
+                    changed = Optional.of(changed.get().equals(EVERY_PACKAGE) ? folders
+                            : changed.get().stream().filter(folders::contains).collect(Collectors.toCollection(TreeSet::new)));
                 }
-                for (String pkg : request.packages()) {
-                    // reports what is wrong: no such package, or no spec
-                    PackageInputs.specFiles(git, target, pkg, request.rev());
+                if (request.changedSince() == null && !request.all()) {
+                    if (request.packages().isEmpty()) {
+                        throw KilnException.badInput("build: name packages, or use --all or --changed-since REF (see ./kiln build --help)");
+                    }
+                    for (String pkg : request.packages()) {
+                        // reports what is wrong: no such package, or no spec
+                        PackageInputs.specFiles(git, target, pkg, request.rev());
+                    }
                 }
-            }
-            Map<String, byte[]> builderFiles = PackageInputs.builderFiles(git, target, builder);
-            try (BuilderSession session = new BuilderSession(config, builder, builderFiles, listener)) {
-                // Every run that gets here needs the engine (to read specs or to check the image): connect while Git is read.
-                session.connectSoon();
-                Map<String, EvaluatedSpec> specs = specs(git, target, folders, request, session);
-                Capabilities image = imageCapabilities(builder, builderFiles);
-                Set<String> requested = requested(request, specs, changed, image);
-                List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
-                Set<String> released = published.stream().filter(r -> !r.source()).map(RpmFile::sourceName).collect(Collectors.toSet());
-                BuildPlan plan = BuildPlan.resolve(specs, requested, image, builder, released::contains);
+                Map<String, byte[]> builderFiles = PackageInputs.builderFiles(git, target, builder);
+                try (BuilderSession session = new BuilderSession(config, builder, builderFiles, listener)) {
+                    // Every run that gets here needs the engine (to read specs or to check the image): connect while Git is read.
+                    session.connectSoon();
+                    Map<String, EvaluatedSpec> specs = specs(git, target, folders, request, session);
+                    Capabilities image = imageCapabilities(builder, builderFiles);
+                    Set<String> requested = requested(request, specs, changed, image);
+                    List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
+                    Set<String> released = published.stream().filter(r -> !r.source()).map(RpmFile::sourceName).collect(Collectors.toSet());
+                    BuildPlan plan = BuildPlan.resolve(specs, requested, image, builder, released::contains);
 
-                // Every definition is read and checked before anything starts, so bad input changes nothing.
-                Map<String, PackageInputs> inputs = new LinkedHashMap<>();
-                for (String pkg : plan.order()) {
-                    listener.stage("Start: read definitions of " + pkg);
-                    inputs.put(pkg, PackageInputs.read(git, PackageInputs.snapshot(git, pkg, builder, request.rev()), pkg, builder,
-                            request.rev(), specs.get(pkg)));
-                    inputs.get(pkg).checkSourceLocations(new SourceFetcher(config.sourcesFolder()));
+                    // Every definition is read and checked before anything starts, so bad input changes nothing.
+                    Map<String, PackageInputs> inputs = new LinkedHashMap<>();
+                    for (String pkg : plan.order()) {
+                        listener.stage("Start: read definitions of " + pkg);
+                        inputs.put(pkg, PackageInputs.read(git, PackageInputs.snapshot(git, pkg, builder, request.rev()), pkg, builder,
+                                request.rev(), specs.get(pkg)));
+                        inputs.get(pkg).checkSourceLocations(new SourceFetcher(config.sourcesFolder()));
+                    }
+                    if (request.publish()) {
+                        repository.checkWritable();
+                    }
+                    SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
+                    PinnedImage pinned = session.image();
+                    String dist = evaluator().dist(session);
+                    Map<String, String> keys = buildKeys(plan, inputs, pinned, published, repository);
+                    List<BuildOutcome> outcomes = schedule(plan, inputs, keys, new PackageBuild(config, session.engine(), pinned, key, dist),
+                            repository, published, dist, request);
+                    return finish(outcomes, request, repository, key, pinned, started);
                 }
-                if (request.publish()) {
-                    repository.checkWritable();
-                }
-                SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
-                PinnedImage pinned = session.image();
-                String dist = evaluator().dist(session);
-                Map<String, String> keys = buildKeys(plan, inputs, pinned, published, repository);
-                List<BuildOutcome> outcomes = schedule(plan, inputs, keys, new PackageBuild(config, session.engine(), pinned, key, dist),
-                        repository, published, dist, request);
-                return finish(outcomes, request, repository, key, pinned, started);
             }
         }
     }
@@ -168,21 +178,28 @@ public final class BuildService {
         return specs;
     }
 
-    /** The packages changed since {@code --changed-since} (all of them when kiln.yaml or the builder changed); empty Optional without it. */
-    private Optional<Set<String>> changed(DefinitionRepository git, DefinitionRepository.Snapshot target, BuildRequest request,
-            Set<String> folders) {
+    /** What {@link #changed} returns when kiln.yaml or the builder changed ("*" is no package name). */
+    private static final Set<String> EVERY_PACKAGE = Set.of("*");
+
+    /**
+     * The packages whose folders changed since {@code --changed-since} ({@link #EVERY_PACKAGE}
+     * when kiln.yaml or the builder changed); empty Optional without the option. Only the
+     * definitions are compared, so a no-op CI run reads no spec.
+     */
+    private Optional<Set<String>> changed(DefinitionRepository git, DefinitionRepository.Snapshot target, BuildRequest request) {
         if (request.changedSince() == null) {
             return Optional.empty();
         }
         Set<String> changed = new TreeSet<>();
-        for (String path : git.changedSince(request.changedSince(), target)) {
+        for (String path : git.changedSince(request.changedSince(), target,
+                List.of("specs", "patches", "containers/" + config.builder(), ConfigLoader.FILE_NAME))) {
             String[] parts = path.split("/");
             if (path.equals(ConfigLoader.FILE_NAME) || (parts[0].equals("containers") && parts.length > 2
                     && parts[1].equals(config.builder()))) {
                 listener.notice("kiln.yaml or builder " + config.builder() + " changed since " + request.changedSince()
                         + ": every package is affected");
-                return Optional.of(new TreeSet<>(folders));
-            } else if ((parts[0].equals("specs") || parts[0].equals("patches")) && parts.length > 2 && folders.contains(parts[1])) {
+                return Optional.of(EVERY_PACKAGE);
+            } else if ((parts[0].equals("specs") || parts[0].equals("patches")) && parts.length > 2) {
                 changed.add(parts[1]);
             }
         }

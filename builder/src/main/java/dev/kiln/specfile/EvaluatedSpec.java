@@ -35,9 +35,8 @@ public record EvaluatedSpec(
     public static final String SOURCE_QUERY = "N\\t%{NAME}\\nE\\t%{EPOCH}\\nV\\t%{VERSION}\\nR\\t%{RELEASE}\\n"
             + "[BR\\t%{REQUIRENAME}\\t%{REQUIREFLAGS:depflags}\\t%{REQUIREVERSION}\\n][BA\\t%{BUILDARCHS}\\n]"
             + "[XA\\t%{EXCLUSIVEARCH}\\n][S\\t%{SOURCE}\\n][P\\t%{PATCH}\\n]";
-    /** The binary package query: a line per package, then its Provides. */
-    public static final String BINARY_QUERY = "PKG\\t%{NAME}\\t%{ARCH}\\n[PROV\\t%{PROVIDENAME}\\t%{PROVIDEFLAGS:depflags}\\t%{PROVIDEVERSION}\\n]";
 
+    private static final Pattern PROVIDES = Pattern.compile("(?i)^provides\\s*:\\s*(.*)$");
     private static final Pattern LEFT_OVER = Pattern.compile("%\\{?[!?]*([A-Za-z_][A-Za-z0-9_]*)");
     
     private static final Set<String> SPEC_WORDS = Set.of("if", "ifarch", "ifnarch", "ifos", "ifnos", "else", "elif",
@@ -71,8 +70,8 @@ public record EvaluatedSpec(
         }
     }
 
-    /** A binary package the spec makes, with its architecture ({@code noarch} or the builder's) and Provides. */
-    public record BinaryPackage(String name, String arch, List<String> provides) {
+    /** A binary package the spec declares, with the capabilities its {@code Provides:} tags name. */
+    public record BinaryPackage(String name, List<String> provides) {
         public BinaryPackage {
             provides = List.copyOf(provides);
         }
@@ -130,29 +129,9 @@ public record EvaluatedSpec(
             throw KilnException.badInput(path + ": rpm in builder " + builder.builder() + " read no Name, Version and Release"
                     + " from it; rpm said: " + firstError(out.errors()));
         }
-        List<BinaryPackage> binaries = new ArrayList<>();
-        String pkg = null;
-        String arch = null;
-        List<String> provides = new ArrayList<>();
-        for (String line : out.binaries().split("\n")) {
-            String[] f = line.split("\t", -1);
-            if (f[0].equals("PKG")) {
-                if (pkg != null) {
-                    binaries.add(new BinaryPackage(pkg, arch, provides));
-                }
-                pkg = f[1];
-                arch = f[2];
-                provides = new ArrayList<>();
-            } else if (f[0].equals("PROV") && pkg != null) {
-                provides.add(f[1]);
-            }
-        }
-        if (pkg != null) {
-            binaries.add(new BinaryPackage(pkg, arch, provides));
-        }
-
         // Numbers and full values are in rpm's expansion of the spec; the file names in the query confirm them.
         SpecDocument parsed = SpecDocument.parse(path, out.parsed());
+        List<BinaryPackage> binaries = packages(name, out.parsed());
         List<SourceTag> sources = new ArrayList<>();
         for (SpecDocument.Numbered n : parsed.numberedSources()) {
             sources.add(new SourceTag(n.number(), n.tag().value(), written.source(n.number()).map(SpecDocument.Tag::line).orElse(0)));
@@ -168,6 +147,49 @@ public record EvaluatedSpec(
                 requires, binaries);
         spec.requireDefined(written, builder);
         return spec;
+    }
+
+    /**
+     * The packages of rpm's expansion of the spec: the main one and each {@code %package}
+     * ({@code -n} names it in full, else it is {@code <name>-<suffix>}), with the capabilities the
+     * {@code Provides:} tags of its preamble name (conditionals and macros already resolved by rpm).
+     */
+    private static List<BinaryPackage> packages(String name, String expanded) {
+        java.util.Map<String, List<String>> provides = new java.util.LinkedHashMap<>();
+        provides.put(name, new ArrayList<>());
+        String current = name;
+        boolean preamble = true;
+        for (String line : expanded.split("\n")) {
+            String t = line.strip();
+            String section = SpecDocument.sectionName(t);
+            if (section != null) {
+                if (section.equals("changelog")) {
+                    break;
+                }
+                preamble = section.equals("package");
+                if (preamble) {
+                    List<String> words = List.of(t.substring("%package".length()).strip().split("\\s+"));
+                    int n = words.indexOf("-n");
+                    current = n >= 0 && n + 1 < words.size() ? words.get(n + 1) : name + "-" + words.getLast();
+                    provides.putIfAbsent(current, new ArrayList<>());
+                }
+                continue;
+            }
+            Matcher tag = PROVIDES.matcher(t);
+            if (preamble && tag.matches()) {
+                String[] tokens = tag.group(1).replace(",", " ").strip().split("\\s+");
+                for (int i = 0; i < tokens.length; i++) {
+                    if (tokens[i].matches("[<>=]=?")) {
+                        i++; // the version after an operator
+                    } else if (!tokens[i].isEmpty()) {
+                        provides.get(current).add(tokens[i]);
+                    }
+                }
+            }
+        }
+        List<BinaryPackage> out = new ArrayList<>();
+        provides.forEach((n, p) -> out.add(new BinaryPackage(n, p)));
+        return out;
     }
 
     /** The main package and its subpackages, by name. */

@@ -555,6 +555,12 @@ public final class SpecDocument {
         }
     }
 
+    /** The section a stripped line starts ({@code "package"}, {@code "prep"}, ...), lowercase; null when it starts none. */
+    static String sectionName(String trimmed) {
+        Matcher m = SECTION.matcher(trimmed);
+        return m.matches() ? m.group(1).toLowerCase(Locale.ROOT) : null;
+    }
+
     private static int valueEnd(String text, int from) {
         int end = text.length();
         while (end > from && Character.isWhitespace(text.charAt(end - 1))) {

@@ -94,11 +94,14 @@ class DefinitionRepositoryTest {
         Files.createDirectories(root.resolve("ignored"));
         Files.writeString(root.resolve("ignored/x"), "x\n");
         try (DefinitionRepository repo = DefinitionRepository.open(root)) {
-            assertThat(repo.changedSince(first, repo.snapshot(null, List.of())))
+            assertThat(repo.changedSince(first, repo.snapshot(null, List.of()), List.of("specs", "patches", ".gitignore", "ignored")))
                     .containsExactly(".gitignore", "patches/p/a.patch", "specs/p/p.spec", "specs/q/q.spec");
-            assertThat(repo.changedSince(first, repo.snapshot("HEAD", List.of()))).containsExactly("patches/p/a.patch");
-            assertThat(repo.changedSince("HEAD", repo.snapshot("HEAD", List.of()))).isEmpty();
-            assertThatThrownBy(() -> repo.changedSince("nosuchref", repo.snapshot(null, List.of())))
+            // only the paths asked about are compared
+            assertThat(repo.changedSince(first, repo.snapshot(null, List.of()), List.of("specs")))
+                    .containsExactly("specs/p/p.spec", "specs/q/q.spec");
+            assertThat(repo.changedSince(first, repo.snapshot("HEAD", List.of()), List.of("specs", "patches"))).containsExactly("patches/p/a.patch");
+            assertThat(repo.changedSince("HEAD", repo.snapshot("HEAD", List.of()), List.of("specs", "patches"))).isEmpty();
+            assertThatThrownBy(() -> repo.changedSince("nosuchref", repo.snapshot(null, List.of()), List.of("specs")))
                     .hasMessageStartingWith("--changed-since nosuchref: no such revision");
         }
     }

@@ -50,7 +50,7 @@ final class HostSpecs {
             if (exit != 0) {
                 throw new IllegalStateException("the evaluation script failed with exit " + exit);
             }
-            SpecEvaluator.Run run = SpecEvaluator.outputs(home.resolve("eval-out"), specs);
+            SpecEvaluator.Run run = SpecEvaluator.outputs(home.resolve("eval-result/out.tar"), specs);
             BuilderMacros builder = new BuilderMacros("rpm-builder", run.facts().dist(), new TreeSet<>(run.facts().macros()));
             Map<String, SpecEvaluator.Evaluation> out = new LinkedHashMap<>();
             for (SpecEvaluator.SpecFiles s : specs) {
