@@ -80,7 +80,7 @@ public final class BuildService {
         // The repository holds leases on the snapshots this run reads until the run ends.
         try (DefinitionRepository git = DefinitionRepository.open(config.root())) {
             String builder = config.builder();
-            // What changed needs no status of the working tree (whether it is dirty, for the records): a no-op run stops first.
+            // Reading the definitions needs no status of the working tree (whether it is dirty, for the records).
             DefinitionRepository.Snapshot compared = request.rev() == null ? DefinitionRepository.Snapshot.WORKING_TREE
                     : git.snapshot(request.rev(), List.of());
             Optional<Set<String>> changed = changed(git, compared, request);
@@ -89,10 +89,14 @@ public final class BuildService {
                 listener.notice(note);
                 return new BuildRun(List.of(), false, elapsed(started), note, 0);
             }
-            DefinitionRepository.Snapshot target = git.snapshot(request.rev(), List.of("specs", "patches", "containers"));
+            // Files are read from it; each package's own snapshot, with its status, is taken when its inputs are read.
+            DefinitionRepository.Snapshot target = compared;
             // A no-op run (above) needs no repository; the rest reads it.
             try (DirectoryRepository repository = new DirectoryRepository(config.repository())) {
-                Set<String> folders = packageFolders(git, target);
+                // specs/ and patches/ are read once, for every package
+                Map<String, byte[]> specsTree = git.files(target, "specs");
+                Map<String, byte[]> patchesTree = git.files(target, "patches");
+                Set<String> folders = packageFolders(specsTree);
                 if (changed.isPresent()) {
                     // everything, or the changed packages that still exist
                     changed = Optional.of(changed.get().equals(EVERY_PACKAGE) ? folders
@@ -111,7 +115,7 @@ public final class BuildService {
                 try (BuilderSession session = new BuilderSession(config, builder, builderFiles, listener)) {
                     // Every run that gets here needs the engine (to read specs or to check the image): connect while Git is read.
                     session.connectSoon();
-                    Map<String, EvaluatedSpec> specs = specs(git, target, folders, request, session);
+                    Map<String, EvaluatedSpec> specs = specs(specsTree, patchesTree, folders, request, session);
                     Capabilities image = imageCapabilities(builder, builderFiles);
                     Set<String> requested = requested(request, specs, changed, image);
                     List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
@@ -127,6 +131,10 @@ public final class BuildService {
                         inputs.get(pkg).checkSourceLocations(new SourceFetcher(config.sourcesFolder()));
                     }
                     if (request.publish()) {
+                        if (inputs.values().stream().anyMatch(in -> in.snapshot().commit() == null)) {
+                            throw KilnException.badInput(config.root() + " has no commit yet: commit specs/, patches/ and containers/"
+                                    + " first (a published build records the commit it was built from), or build with --no-publish");
+                        }
                         repository.checkWritable();
                     }
                     SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
@@ -146,9 +154,9 @@ public final class BuildService {
     }
 
     /** The packages of the snapshot: the folders specs/&lt;pkg&gt;/ that hold &lt;pkg&gt;.spec. */
-    private static Set<String> packageFolders(DefinitionRepository git, DefinitionRepository.Snapshot target) {
+    private static Set<String> packageFolders(Map<String, byte[]> specsTree) {
         Set<String> out = new TreeSet<>();
-        for (String path : git.files(target, "specs").keySet()) {
+        for (String path : specsTree.keySet()) {
             String[] parts = path.split("/");
             if (parts.length == 2 && parts[1].equals(parts[0] + ".spec")) {
                 out.add(parts[0]);
@@ -161,11 +169,12 @@ public final class BuildService {
      * Every spec as rpm reads it. A spec rpm refuses stops the run when it is to be built;
      * otherwise it only cannot provide anything.
      */
-    private Map<String, EvaluatedSpec> specs(DefinitionRepository git, DefinitionRepository.Snapshot target, Set<String> folders,
+    private Map<String, EvaluatedSpec> specs(Map<String, byte[]> specsTree, Map<String, byte[]> patchesTree, Set<String> folders,
             BuildRequest request, BuilderSession session) {
         List<SpecEvaluator.SpecFiles> files = new ArrayList<>();
         for (String pkg : folders) {
-            files.add(PackageInputs.specFiles(git, target, pkg, request.rev()));
+            files.add(new SpecEvaluator.SpecFiles(pkg, "specs/" + pkg + "/" + pkg + ".spec", specsTree.get(pkg + "/" + pkg + ".spec"),
+                    below(specsTree, pkg + "/", pkg + ".spec"), below(patchesTree, pkg + "/", null)));
         }
         Map<String, EvaluatedSpec> specs = new TreeMap<>();
         for (SpecEvaluator.Evaluation e : evaluator().evaluate(files, session).values()) {
@@ -176,6 +185,17 @@ public final class BuildService {
             }
         }
         return specs;
+    }
+
+    /** The entries of {@code tree} under {@code prefix}, keyed without it, leaving out {@code except}. */
+    private static Map<String, byte[]> below(Map<String, byte[]> tree, String prefix, String except) {
+        Map<String, byte[]> out = new TreeMap<>();
+        tree.forEach((path, bytes) -> {
+            if (path.startsWith(prefix) && !path.substring(prefix.length()).equals(except)) {
+                out.put(path.substring(prefix.length()), bytes);
+            }
+        });
+        return out;
     }
 
     /** What {@link #changed} returns when kiln.yaml or the builder changed ("*" is no package name). */

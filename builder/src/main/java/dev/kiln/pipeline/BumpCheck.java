@@ -33,8 +33,8 @@ final class BumpCheck {
                     + "; change line " + versionLine + " (Version: " + doc.tag("Version").map(SpecDocument.Tag::value).orElse("")
                     + ") and the macros it uses by hand");
         }
-        SpecDocument parsed = SpecDocument.parse(path, edited.output().parsed());
-        List<String> expansion = edited.output().parsed().lines().toList();
+        SpecDocument parsed = SpecDocument.parse(path, edited.expansion().get());
+        List<String> expansion = edited.expansion().get().lines().toList();
         int changelog = parsed.changelog().line() > 0 ? parsed.changelog().line() - 1 : expansion.size();
         Set<String> droppedFiles = new TreeSet<>();
         for (int number : dropped) {

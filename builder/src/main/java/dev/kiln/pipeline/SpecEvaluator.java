@@ -38,7 +38,7 @@ import java.util.TreeSet;
 final class SpecEvaluator {
 
     /** Bumped when what is asked of rpm or how its answer is read changes, so old cache entries are not reused. */
-    private static final String FORMAT = "kiln-spec-evaluation 2";
+    private static final String FORMAT = "kiln-spec-evaluation 3";
     private static final String HOME = RpmbuildInput.HOME;
     /** What one spec's rpm output may take on the host; a spec whose expansion is larger is refused. */
     private static final long MAX_OUTPUT = 16L << 20;
@@ -80,8 +80,11 @@ final class SpecEvaluator {
     record SpecFiles(String packageName, String specPath, byte[] spec, Map<String, byte[]> local, Map<String, byte[]> patches) {
     }
 
-    /** One spec's result: rpm's reading, or the refusal that says why there is none, and what rpm printed. */
-    record Evaluation(String packageName, EvaluatedSpec spec, KilnException refusal, RpmOutput output) {
+    /**
+     * One spec's result: rpm's reading, or the refusal that says why there is none, and rpm's
+     * expansion of the spec ({@code rpmspec -P}), read from the cache only when asked for.
+     */
+    record Evaluation(String packageName, EvaluatedSpec spec, KilnException refusal, java.util.function.Supplier<String> expansion) {
         EvaluatedSpec require() {
             if (refusal != null) {
                 throw refusal;
@@ -94,7 +97,8 @@ final class SpecEvaluator {
     record BuilderFacts(String dist, List<String> macros) {
     }
 
-    private record Cached(String packageName, RpmOutput output) {
+    /** A cache entry: the reading (or the refusal's message) of one spec; its expansion is kept beside it. */
+    private record Cached(String packageName, EvaluatedSpec spec, String refusal) {
     }
 
     /** Compact: hundreds of entries are written at once after a first reading. */
@@ -110,54 +114,61 @@ final class SpecEvaluator {
         this.listener = listener;
     }
 
-    /** Evaluates {@code specs} in the session's builder: from the cache where it can, in one container run for the rest. */
+    /**
+     * Evaluates {@code specs} in the session's builder: from the cache where it can (looked up
+     * on all processors: a run of hundreds of specs hashes every file of every package), in one
+     * container run for the rest.
+     */
     Map<String, Evaluation> evaluate(List<SpecFiles> specs, BuilderSession session) {
         long started = System.nanoTime();
         String builderKey = builderKey(session);
-        Map<String, String> keys = new LinkedHashMap<>();
-        Map<String, RpmOutput> outputs = new TreeMap<>();
-        List<SpecFiles> missing = new ArrayList<>();
-        for (SpecFiles s : specs) {
+        Map<String, String> keys = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, Evaluation> result = new java.util.concurrent.ConcurrentSkipListMap<>();
+        specs.parallelStream().forEach(s -> {
             String key = specKey(builderKey, s);
             keys.put(s.packageName(), key);
-            Optional<RpmOutput> hit = readCache(key, Cached.class).filter(c -> c.packageName().equals(s.packageName()))
-                    .map(Cached::output);
-            if (hit.isPresent()) {
-                outputs.put(s.packageName(), hit.get());
-            } else {
-                missing.add(s);
-            }
-        }
-        Optional<BuilderFacts> facts = readCache("builder-" + builderKey, BuilderFacts.class);
-        if (!missing.isEmpty() || facts.isEmpty()) {
+            readCache(key, Cached.class).filter(c -> c.packageName().equals(s.packageName()))
+                    .ifPresent(c -> result.put(s.packageName(), new Evaluation(s.packageName(), c.spec(),
+                            c.refusal() == null ? null : KilnException.badInput(c.refusal()), () -> expansion(key))));
+        });
+        List<SpecFiles> missing = specs.stream().filter(s -> !result.containsKey(s.packageName())).toList();
+        if (!missing.isEmpty()) {
             listener.stage("Start: read " + missing.size() + " spec(s) with rpm in builder " + session.builder());
             Run run = run(missing, session);
-            facts = Optional.of(run.facts());
             writeCache("builder-" + builderKey, run.facts());
-            for (SpecFiles s : missing) {
+            BuilderMacros macros = new BuilderMacros(session.builder(), run.facts().dist(), new TreeSet<>(run.facts().macros()));
+            missing.parallelStream().forEach(s -> {
                 RpmOutput out = run.outputs().get(s.packageName());
-                outputs.put(s.packageName(), out);
-                writeCache(keys.get(s.packageName()), new Cached(s.packageName(), out));
-            }
+                Evaluation e = evaluation(s, out, macros);
+                String key = keys.get(s.packageName());
+                writeText(key + ".expansion", out.parsed());
+                writeCache(key, new Cached(s.packageName(), e.spec(), e.refusal() == null ? null : e.refusal().getMessage()));
+                result.put(s.packageName(), e);
+            });
             listener.notice("read " + missing.size() + " spec(s) with rpm in builder " + session.builder() + " in "
                     + seconds(started) + (specs.size() > missing.size() ? "; " + (specs.size() - missing.size())
                     + " from the cache" : ""));
         }
-        BuilderMacros macros = new BuilderMacros(session.builder(), facts.get().dist(), new TreeSet<>(facts.get().macros()));
-        Map<String, Evaluation> result = new TreeMap<>();
-        for (SpecFiles s : specs) {
-            result.put(s.packageName(), evaluation(s, outputs.get(s.packageName()), macros));
-        }
         return result;
+    }
+
+    /** The cached expansion of the spec with this key ("" when it is gone). */
+    private String expansion(String key) {
+        try {
+            Path file = cacheDir.resolve(key + ".expansion");
+            return Files.isRegularFile(file) ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** rpm's output for {@code s} read into a spec, or the refusal it amounts to. */
     static Evaluation evaluation(SpecFiles s, RpmOutput output, BuilderMacros macros) {
         try {
             SpecDocument written = SpecDocument.parse(s.specPath(), BuildService.read(s.spec()));
-            return new Evaluation(s.packageName(), EvaluatedSpec.read(written, output, macros), null, output);
+            return new Evaluation(s.packageName(), EvaluatedSpec.read(written, output, macros), null, output::parsed);
         } catch (KilnException e) {
-            return new Evaluation(s.packageName(), null, e, output);
+            return new Evaluation(s.packageName(), null, e, output::parsed);
         }
     }
 
@@ -311,11 +322,19 @@ final class SpecEvaluator {
     }
 
     private void writeCache(String key, Object value) {
+        write(key + ".json", JSON.writeValueAsBytes(value));
+    }
+
+    private void writeText(String name, String text) {
+        write(name, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void write(String name, byte[] bytes) {
         try {
             Files.createDirectories(cacheDir);
-            Path tmp = Files.createTempFile(cacheDir, key, ".part");
-            Files.write(tmp, JSON.writeValueAsBytes(value));
-            Files.move(tmp, cacheDir.resolve(key + ".json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Path tmp = Files.createTempFile(cacheDir, name, ".part");
+            Files.write(tmp, bytes);
+            Files.move(tmp, cacheDir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException | RuntimeException e) {
             // Only a cache: the next run reads the spec again.
             listener.notice("cannot keep the reading of a spec in " + cacheDir + ": " + e.getMessage());
