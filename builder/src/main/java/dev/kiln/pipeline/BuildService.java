@@ -3,8 +3,6 @@ package dev.kiln.pipeline;
 import dev.kiln.KilnException;
 import dev.kiln.config.ConfigLoader;
 import dev.kiln.config.KilnConfig;
-import dev.kiln.container.BuilderImage;
-import dev.kiln.container.DockerEngine;
 import dev.kiln.container.PinnedImage;
 import dev.kiln.container.ProvidedCapability;
 import dev.kiln.git.DefinitionRepository;
