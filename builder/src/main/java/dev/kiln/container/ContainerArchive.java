@@ -259,7 +259,8 @@ public final class ContainerArchive {
                 + "; the build must leave only regular files in its output folder");
     }
 
-    private static void deleteTree(Path dir) {
+    /** Removes a folder and everything in it, as far as it can (for staging and temporary folders). */
+    public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

@@ -80,6 +80,6 @@ final class BumpCheck {
     }
 
     private static KilnException refuse(String path, int line, String what) {
-        return KilnException.badInput((line > 0 ? path + ":" + line + ": " : path + ": ") + what);
+        return KilnException.badInput(SpecDocument.at(path, line) + what);
     }
 }

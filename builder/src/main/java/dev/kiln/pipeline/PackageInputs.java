@@ -5,6 +5,7 @@ import dev.kiln.git.DefinitionRepository;
 import dev.kiln.source.SourceFetcher;
 import dev.kiln.source.SourcesFile;
 import dev.kiln.specfile.EvaluatedSpec;
+import dev.kiln.specfile.SpecDocument;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -89,7 +90,7 @@ record PackageInputs(
         for (EvaluatedSpec.PatchTag patch : spec.patches()) {
             byte[] bytes = patchFiles.get(patch.fileName());
             if (bytes == null) {
-                throw KilnException.badInput(at(specPath, patch.line()) + "Patch" + patch.number() + " names "
+                throw KilnException.badInput(SpecDocument.at(specPath, patch.line()) + "Patch" + patch.number() + " names "
                         + patch.fileName() + ", which is not in " + patchDir + "/: add the file or remove the tag");
             }
             patches.put(patch.fileName(), bytes);
@@ -101,7 +102,7 @@ record PackageInputs(
                 continue;
             }
             if (!source.isRemote()) {
-                throw KilnException.badInput(at(specPath, source.line()) + "Source" + source.number() + " " + file
+                throw KilnException.badInput(SpecDocument.at(specPath, source.line()) + "Source" + source.number() + " " + file
                         + " is not in " + specDir + "/: add the file there");
             }
             if (sources.find(file).isEmpty()) {
@@ -115,10 +116,6 @@ record PackageInputs(
         return new PackageInputs(pkg, snapshot, specPath, specBytes, spec, Map.copyOf(local), Map.copyOf(patches),
                 sources, sourcesPath, List.copyOf(remote), builder, Map.copyOf(context),
                 lock == null ? null : BuildService.read(lock));
-    }
-
-    private static String at(String path, int line) {
-        return line > 0 ? path + ":" + line + ": " : path + ": ";
     }
 
     /** The files of containers/&lt;builder&gt;/ (its image.lock included), refusing a folder without a Dockerfile. */

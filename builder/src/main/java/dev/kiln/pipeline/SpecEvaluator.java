@@ -216,7 +216,7 @@ final class SpecEvaluator {
             container.copyOut(HOME + "/eval-result", out);
             return outputs(out.resolve("out.tar"), specs);
         } finally {
-            deleteTree(out);
+            ContainerArchive.deleteTree(out);
         }
     }
 
@@ -368,14 +368,6 @@ final class SpecEvaluator {
             throw new UncheckedIOException("reading the results of the spec reading from " + tarFile + " failed", e);
         }
         return out;
-    }
-
-    private static void deleteTree(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a temporary folder
-        }
     }
 
     private static String seconds(long started) {

@@ -234,7 +234,7 @@ public record EvaluatedSpec(
             Matcher m = LEFT_OVER.matcher(v.value());
             if (m.find()) {
                 String macro = m.group(1);
-                throw KilnException.badInput(where(written.path(), v.line()) + v.what() + " '" + v.value() + "': "
+                throw KilnException.badInput(SpecDocument.at(written.path(), v.line()) + v.what() + " '" + v.value() + "': "
                         + builder.undefined(macro));
             }
         }
@@ -255,14 +255,14 @@ public record EvaluatedSpec(
                 String macro = m.group(1);
                 if (!builder.defines(macro) && !own.contains(macro) && !SPEC_WORDS.contains(macro)
                         && !macro.matches("(SOURCE|PATCH)(URL)?\\d*")) {
-                    return KilnException.badInput(where(written.path(), rpmLine(line)) + builder.undefined(macro)
+                    return KilnException.badInput(SpecDocument.at(written.path(), rpmLine(line)) + builder.undefined(macro)
                             + " (rpm: " + strip(line) + ")");
                 }
             }
         }
         int line = rpmLine("error: " + error);
         String said = line > 0 ? error.replaceFirst("^line \\d+: ", "") : error;
-        return KilnException.badInput(where(written.path(), line) + "rpm in builder " + builder.builder() + " cannot read this spec: "
+        return KilnException.badInput(SpecDocument.at(written.path(), line) + "rpm in builder " + builder.builder() + " cannot read this spec: "
                 + said + " (fix the spec, or give the builder what it needs in containers/" + builder.builder() + "/)");
     }
 
@@ -297,10 +297,6 @@ public record EvaluatedSpec(
     private static int rpmLine(String error) {
         Matcher m = Pattern.compile("line (\\d+):").matcher(error);
         return m.find() ? Integer.parseInt(m.group(1)) : 0;
-    }
-
-    private static String where(String path, int line) {
-        return line > 0 ? path + ":" + line + ": " : path + ": ";
     }
 
     static String firstError(String errors) {

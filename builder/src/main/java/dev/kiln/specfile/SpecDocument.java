@@ -437,6 +437,11 @@ public final class SpecDocument {
         return KilnException.badInput(path + ":" + line + ": " + what);
     }
 
+    /** The {@code path:line: } a message about a spec starts with; {@code path: } when the line is not known (0). */
+    public static String at(String path, int line) {
+        return line > 0 ? path + ":" + line + ": " : path + ": ";
+    }
+
     private Located required(String name) {
         return located(name).orElseThrow(() -> KilnException.badInput(path + ": no " + name + ": tag; add one to the preamble"));
     }
