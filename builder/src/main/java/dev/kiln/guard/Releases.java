@@ -1,7 +1,7 @@
 package dev.kiln.guard;
 
 import dev.kiln.rpm.RpmFile;
-import dev.kiln.specfile.RpmVersion;
+import dev.kiln.rpm.RpmVersion;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;

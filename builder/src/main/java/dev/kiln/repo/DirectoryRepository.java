@@ -1,12 +1,11 @@
 package dev.kiln.repo;
 
 import dev.kiln.KilnException;
+import dev.kiln.repo.repodata.Repodata;
 import dev.kiln.rpm.Nevra;
 import dev.kiln.rpm.RpmFile;
 import dev.kiln.rpm.SigningKey;
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -20,16 +19,11 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -40,12 +34,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.eclipse.packager.io.FileSystemSpoolOutTarget;
-import org.eclipse.packager.rpm.HashAlgorithm;
-import org.eclipse.packager.rpm.info.RpmInformation;
-import org.eclipse.packager.rpm.info.RpmInformations;
-import org.eclipse.packager.rpm.parse.RpmInputStream;
-import org.eclipse.packager.rpm.yum.RepositoryCreator;
 
 /**
  * A YUM/DNF repository in a plain folder, published atomically.
@@ -177,6 +165,9 @@ public final class DirectoryRepository implements AutoCloseable {
 
     private void publishLocked(List<RpmFile> incoming, Map<Path, byte[]> provenance, SigningKey key) throws IOException {
         Path current = currentSnapshot();
+        if (current != null && unchanged(current, incoming, provenance)) {
+            return; // nothing new: the live repomd.xml stays byte for byte, so no client downloads metadata again
+        }
         int next = snapshotNumbers().orElse(0) + 1;
         Path snapshot = snapshots.resolve(Integer.toString(next));
         boolean swapped = false;
@@ -190,15 +181,18 @@ public final class DirectoryRepository implements AutoCloseable {
                 linkAll(current.resolve(PACKAGES), snapshot.resolve(PACKAGES));
                 linkAll(current.resolve(SOURCES), snapshot.resolve(SOURCES));
             }
+            List<Path> added = new java.util.ArrayList<>();
             for (RpmFile rpm : incoming) {
                 Path folder = snapshot.resolve(rpm.source() ? SOURCES : PACKAGES);
-                add(rpm, folder);
+                if (add(rpm, folder) && !rpm.source()) {
+                    added.add(folder.resolve(rpm.canonicalFileName()));
+                }
                 byte[] json = provenance.get(rpm.path().toAbsolutePath().normalize());
                 if (json != null) {
                     attach(folder.resolve(rpm.canonicalFileName() + PROVENANCE_SUFFIX), json);
                 }
             }
-            writeRepodata(snapshot, key);
+            writeRepodata(current, snapshot, added, key);
             retainMetadata(current, snapshot);
             writeDurably(snapshot.resolve(PUBLIC_KEY_FILE), key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
             syncDirectory(snapshot.resolve(PACKAGES));
@@ -212,6 +206,34 @@ public final class DirectoryRepository implements AutoCloseable {
             }
         }
         prune(snapshot, current);
+    }
+
+    /**
+     * Whether every RPM and provenance document is already published with the same bytes; refuses
+     * (before anything is written) one published with other bytes.
+     */
+    private static boolean unchanged(Path current, List<RpmFile> incoming, Map<Path, byte[]> provenance) throws IOException {
+        boolean same = true;
+        for (RpmFile rpm : incoming) {
+            Path folder = current.resolve(rpm.source() ? SOURCES : PACKAGES);
+            Path published = folder.resolve(rpm.canonicalFileName());
+            if (!Files.exists(published)) {
+                same = false;
+            } else if (Files.mismatch(published, rpm.path()) != -1) {
+                throw changedRelease(published);
+            }
+            byte[] json = provenance.get(rpm.path().toAbsolutePath().normalize());
+            if (json != null) {
+                Path doc = folder.resolve(rpm.canonicalFileName() + PROVENANCE_SUFFIX);
+                same &= Files.exists(doc) && java.util.Arrays.equals(Files.readAllBytes(doc), json);
+            }
+        }
+        return same;
+    }
+
+    private static KilnException changedRelease(Path published) {
+        return KilnException.badInput("RPM " + published.getFileName() + " is already published with different content: "
+                + "a release must never be overwritten; bump the Release and rebuild");
     }
 
     /** The published binary RPMs, sorted by NEVRA string. */
@@ -363,15 +385,15 @@ public final class DirectoryRepository implements AutoCloseable {
         }
     }
 
-    private static void add(RpmFile rpm, Path folder) throws IOException {
+    /** Copies {@code rpm} into {@code folder}; false when the same bytes are there already. */
+    private static boolean add(RpmFile rpm, Path folder) throws IOException {
         // The canonical name makes "same file name" mean "same NEVRA", so a release cannot sneak in twice under two names.
         Path target = folder.resolve(rpm.canonicalFileName());
         if (Files.exists(target)) {
             if (Files.mismatch(target, rpm.path()) == -1) {
-                return;
+                return false;
             }
-            throw KilnException.badInput("RPM " + target.getFileName() + " is already published with different content: "
-                    + "a release must never be overwritten; bump the Release and rebuild");
+            throw changedRelease(target);
         }
         Path temp = folder.resolve("." + target.getFileName() + ".part");
         Files.copy(rpm.path(), temp, StandardCopyOption.REPLACE_EXISTING);
@@ -379,6 +401,7 @@ public final class DirectoryRepository implements AutoCloseable {
             channel.force(true);
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        return true;
     }
 
     private static void attach(Path target, byte[] content) throws IOException {
@@ -452,42 +475,33 @@ public final class DirectoryRepository implements AutoCloseable {
         }
     }
 
-    private static void writeRepodata(Path snapshot, SigningKey key) throws IOException {
-        List<Path> packages;
-        try (Stream<Path> files = Files.list(snapshot.resolve(PACKAGES))) {
-            packages = files.filter(p -> p.getFileName().toString().endsWith(".rpm")).sorted().toList();
-        }
-        RepositoryCreator creator = new RepositoryCreator.Builder()
-                .setTarget(new FileSystemSpoolOutTarget(snapshot))
-                .build();
-        creator.process(context -> {
-            for (Path rpm : packages) {
-                RpmInformation info;
-                try (InputStream raw = Files.newInputStream(rpm);
-                        RpmInputStream in = new RpmInputStream(new BufferedInputStream(raw))) {
-                    info = RpmInformations.makeInformation(in);
-                } catch (IOException | RuntimeException e) {
-                    throw new KilnException(KilnException.BAD_INPUT, "cannot index RPM " + rpm.getFileName()
-                            + " (" + e.getMessage() + "): it is corrupt; rebuild it", e);
-                }
-                Map<HashAlgorithm, String> checksums = new EnumMap<>(HashAlgorithm.class);
-                checksums.put(HashAlgorithm.SHA256, sha256(rpm));
-                var file = new RepositoryCreator.FileInformation(
-                        Files.getLastModifiedTime(rpm).toInstant(), Files.size(rpm), PACKAGES + "/" + rpm.getFileName());
-                context.addPackage(file, info, checksums, HashAlgorithm.SHA256);
+    /**
+     * Writes the new snapshot's repodata: the current snapshot's documents plus the packages just
+     * {@code added}, copied member by member ({@link Repodata}), so the cost is that of the new
+     * packages and not of the repository. A repository whose metadata another tool (or an earlier
+     * Kiln) wrote is indexed in full once.
+     */
+    private static void writeRepodata(Path current, Path snapshot, List<Path> added, SigningKey key) throws IOException {
+        Path repodata = Files.createDirectories(snapshot.resolve("repodata"));
+        Path earlierRepomd = current == null ? null : current.resolve("repodata").resolve(Repodata.REPOMD);
+        byte[] earlier = earlierRepomd != null && Files.isRegularFile(earlierRepomd) ? Files.readAllBytes(earlierRepomd) : null;
+        Repodata.Written written;
+        if (earlier != null && !Repodata.entries(earlier).isEmpty()) {
+            written = Repodata.write(current.resolve("repodata"), earlier, Repodata.read(added, DirectoryRepository::href), repodata, Instant.now());
+        } else {
+            List<Path> packages;
+            try (Stream<Path> files = Files.list(snapshot.resolve(PACKAGES))) {
+                packages = files.filter(p -> p.getFileName().toString().endsWith(".rpm")).sorted().toList();
             }
-        });
-        Path repodata = snapshot.resolve("repodata");
-        Path repomd = repodata.resolve("repomd.xml");
-        writeDurably(repodata.resolve("repomd.xml.asc"), key.detachedSignature(Files.readAllBytes(repomd)));
-        try (Stream<Path> files = Files.list(repodata)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                    channel.force(true);
-                }
-            }
+            written = Repodata.write(null, null, Repodata.read(packages, DirectoryRepository::href), repodata, Instant.now());
         }
+        writeDurably(repodata.resolve(Repodata.REPOMD), written.repomd());
+        writeDurably(repodata.resolve(Repodata.REPOMD_SIGNATURE), key.detachedSignature(written.repomd()));
         syncDirectory(repodata);
+    }
+
+    private static String href(Path rpm) {
+        return PACKAGES + "/" + rpm.getFileName();
     }
 
     /**
@@ -591,15 +605,6 @@ public final class DirectoryRepository implements AutoCloseable {
             channel.force(true);
         } catch (IOException e) {
             // Some file systems refuse fsync on a directory; the rename is still atomic there.
-        }
-    }
-
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.specfile;
 
+import dev.kiln.rpm.RpmVersion;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

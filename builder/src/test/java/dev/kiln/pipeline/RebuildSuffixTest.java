@@ -52,8 +52,8 @@ class RebuildSuffixTest {
 
     @Test
     void theSuffixedReleaseIsNewerForRpm() {
-        assertThat(dev.kiln.specfile.RpmVersion.compare("1.rb1", "1")).isPositive();
-        assertThat(dev.kiln.specfile.RpmVersion.compare("1.rb10", "1.rb9")).isPositive();
-        assertThat(dev.kiln.specfile.RpmVersion.compare("2", "1.rb9")).isPositive();
+        assertThat(dev.kiln.rpm.RpmVersion.compare("1.rb1", "1")).isPositive();
+        assertThat(dev.kiln.rpm.RpmVersion.compare("1.rb10", "1.rb9")).isPositive();
+        assertThat(dev.kiln.rpm.RpmVersion.compare("2", "1.rb9")).isPositive();
     }
 }

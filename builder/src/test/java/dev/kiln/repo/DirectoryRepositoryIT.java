@@ -100,9 +100,10 @@ class DirectoryRepositoryIT {
         try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo.snapshots"))) {
             assertThat(snapshots.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).containsExactlyInAnyOrder("1", "2");
         }
-        repo.publish(List.of(hello2), Map.of(hello2, provenance(key2, hello2)), key); // same bytes again: accepted, nothing new
+        // same bytes again: accepted, and no new snapshot (repomd.xml stays byte for byte)
+        repo.publish(List.of(hello2), Map.of(hello2, provenance(key2, hello2)), key);
         try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo.snapshots"))) {
-            assertThat(snapshots.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).containsExactlyInAnyOrder("2", "3");
+            assertThat(snapshots.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).containsExactlyInAnyOrder("1", "2");
         }
         assertThat(repo.buildKeys()).containsOnlyKeys(key1, key2);
         assertThat(repo.findByBuildKey(key1)).hasValueSatisfying(b -> assertThat(b.packages()).extracting(Object::toString)
@@ -219,6 +220,25 @@ class DirectoryRepositoryIT {
                 .hasMessageContaining(hello1.getFileName().toString())
                 .hasMessageContaining("never be overwritten");
         assertThat(treeDigest(dir.resolve("overwrite"))).isEqualTo(before);
+    }
+
+    @Test
+    void publishingWhatIsAlreadyThereLeavesTheRepositoryByteForByte() throws IOException {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("same/repo"));
+        repo.publish(List.of(hello1), key);
+        Path repomd = repo.location().resolve("repodata/repomd.xml");
+        byte[] first = Files.readAllBytes(repomd);
+        String before = treeDigest(dir.resolve("same"));
+
+        repo.publish(List.of(hello1), key);
+
+        assertThat(Files.readAllBytes(repomd)).isEqualTo(first);
+        assertThat(treeDigest(dir.resolve("same"))).isEqualTo(before);
+        // a real change still goes through, and the package published earlier stays listed beside it
+        repo.publish(List.of(hello1, hello2), key);
+        assertThat(Files.readAllBytes(repomd)).isNotEqualTo(first);
+        assertThat(primaryNames(repo.location())).containsExactlyInAnyOrder("kiln-hello", "kiln-hello");
+        assertThat(repo.list()).extracting(Object::toString).containsExactly("kiln-hello-1.0-1.noarch", "kiln-hello-2.0-1.noarch");
     }
 
     @Test

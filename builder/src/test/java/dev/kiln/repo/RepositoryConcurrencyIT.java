@@ -66,6 +66,19 @@ class RepositoryConcurrencyIT {
         hello2 = TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-hello", "2.0", "w19.zstdio");
         new RpmSigner(key).sign(hello1);
         new RpmSigner(key).sign(hello2);
+        Path roundsDir = Files.createTempDirectory(dir, "rounds");
+        for (int i = 0; i < Math.max(PUBLISHES, HTTP_ROUNDS) + 1; i++) {
+            Path rpm = TestRpms.binary(Files.createTempDirectory(roundsDir, "r"), "kiln-round", "1." + i, "w19.zstdio");
+            new RpmSigner(key).sign(rpm);
+            ROUNDS.add(rpm);
+        }
+    }
+
+    /** Distinct signed RPMs, one per publish of a loop: publishing what is already there changes nothing. */
+    private static final List<Path> ROUNDS = new ArrayList<>();
+
+    private static Path round(int i) {
+        return ROUNDS.get(i);
     }
 
     @Test
@@ -76,7 +89,7 @@ class RepositoryConcurrencyIT {
             String leased = reader.listedSnapshot();
             List<Integer> counts = new ArrayList<>();
             for (int i = 0; i < PUBLISHES; i++) {
-                repo.publish(List.of(hello2), key); // same bytes again: a new snapshot all the same
+                repo.publish(List.of(round(i)), key); // a new package each time: a new snapshot
                 counts.add(snapshots(repo).size());
             }
             String read = reader.ask("read");
@@ -88,7 +101,7 @@ class RepositoryConcurrencyIT {
             assertThat(counts).allSatisfy(c -> assertThat(c).isLessThanOrEqualTo(3));
 
             reader.kill();
-            repo.publish(List.of(hello2), key);
+            repo.publish(List.of(round(PUBLISHES)), key);
             assertThat(snapshots(repo)).as("SIGKILL released the lease, so the next publish pruned it")
                     .containsExactly(Integer.toString(PUBLISHES + 1), Integer.toString(PUBLISHES + 2));
         }
@@ -181,13 +194,13 @@ class RepositoryConcurrencyIT {
         try (DirectoryRepository reader = new DirectoryRepository(writer.location())) {
             listed = reader.packages();
             for (int i = 0; i < 4; i++) {
-                writer.publish(List.of(hello1), key);
+                writer.publish(List.of(round(i)), key);
             }
             assertThat(snapshots(writer)).containsExactly("1", "4", "5");
             assertThat(RpmFile.read(listed.getFirst().path()).nevra()).hasToString("kiln-hello-1.0-1.noarch");
-            assertThat(reader.list()).hasSize(1); // a short read leases only while it reads
+            assertThat(reader.list()).hasSize(5); // a short read leases only while it reads
         }
-        writer.publish(List.of(hello1), key);
+        writer.publish(List.of(round(4)), key);
         assertThat(snapshots(writer)).containsExactly("5", "6");
         assertThat(listed.getFirst().path()).doesNotExist();
     }
@@ -195,7 +208,7 @@ class RepositoryConcurrencyIT {
     @Test
     void httpReadersGetEveryFileTheirRepomdNamesAfterAPublishAndDnfStillInstalls() throws Exception {
         DirectoryRepository repo = new DirectoryRepository(dir.resolve("http/repo"));
-        repo.publish(List.of(hello1), key);
+        repo.publish(List.of(hello1, hello2), key);
         int requests = 0;
         Map<Integer, Integer> statuses = new TreeMap<>();
         List<String> failures = new ArrayList<>();
@@ -204,7 +217,7 @@ class RepositoryConcurrencyIT {
                 byte[] repomd = get(server.uri().resolve("repodata/repomd.xml")).body();
                 Map<String, String> named = checksums(repomd);
                 assertThat(named).containsKeys("primary", "filelists", "other");
-                repo.publish(List.of(round % 2 == 0 ? hello2 : hello1), key); // a publish between repomd.xml and its files
+                repo.publish(List.of(round(round)), key); // a publish between repomd.xml and its files
                 for (Map.Entry<String, String> file : named.entrySet().stream()
                         .collect(Collectors.toMap(e -> location(repomd, e.getKey()), Map.Entry::getValue)).entrySet()) {
                     HttpResponse<byte[]> response = get(server.uri().resolve(file.getKey()));
@@ -244,8 +257,8 @@ class RepositoryConcurrencyIT {
         List<Set<String>> namedLasting = new ArrayList<>();
         List<Set<String>> namedBrief = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            lasting.publish(List.of(hello1), key);
-            brief.publish(List.of(hello1), key);
+            lasting.publish(List.of(round(i)), key);
+            brief.publish(List.of(round(i)), key);
             namedLasting.add(metadataFiles(lasting));
             namedBrief.add(metadataFiles(brief));
         }
@@ -256,7 +269,7 @@ class RepositoryConcurrencyIT {
         assertThat(repodata(brief)).containsAll(namedBrief.get(3)).containsAll(namedBrief.get(2))
                 .doesNotContainAnyElementsOf(namedBrief.get(1)).doesNotContainAnyElementsOf(namedBrief.get(0));
         // The live repomd.xml names its own files only, and its signature is over it.
-        assertThat(namedBrief.get(3)).hasSize(3).doesNotContainAnyElementsOf(namedBrief.get(2));
+        assertThat(namedBrief.get(3)).hasSize(4).doesNotContainAnyElementsOf(namedBrief.get(2));
         TestRpms.Run verify = TestRpms.run("gpgv", "--keyring", gpgKeyring(), brief.location().resolve("repodata/repomd.xml.asc").toString(),
                 brief.location().resolve("repodata/repomd.xml").toString());
         assertThat(verify.exitCode()).as(verify.output()).isZero();

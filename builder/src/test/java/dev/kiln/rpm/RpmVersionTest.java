@@ -1,4 +1,4 @@
-package dev.kiln.specfile;
+package dev.kiln.rpm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.kiln.specfile;
+package dev.kiln.rpm;
 
 /** rpm's version comparison ({@code rpmvercmp}), including {@code ~} and {@code ^}. */
 public final class RpmVersion {
