@@ -1,15 +1,23 @@
 package dev.kiln.cli;
 
 import dev.kiln.config.KilnConfig;
+import dev.kiln.config.TargetConfig;
+import dev.kiln.pipeline.PublishService;
+import dev.kiln.repo.Publication;
+import dev.kiln.repo.PublishTarget;
+import dev.kiln.repo.Targets;
 import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.repo.RepositoryServer;
 import dev.kiln.rpm.Nevra;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** {@code kiln repo serve} and {@code kiln repo list}. */
+/** {@code kiln repo serve}, {@code kiln repo list} and {@code kiln repo publish}. */
 @Configuration(proxyBeanMethods = false)
 class RepoCommands {
 
@@ -51,21 +59,69 @@ class RepoCommands {
 
     @Bean
     KilnCommand repoList() {
-        return new KilnCommand("repo list", "List the packages published in the repository", "", 0, 0,
-                List.of(KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+        return new KilnCommand("repo list", "List the packages published on a target", "", 0, 0,
+                List.of(KilnCommand.Opt.value("target", "NAME", "a target of kiln.yaml (default: the first)"),
+                        KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
             @Override
             protected int run(Invocation invocation, Output out) {
                 KilnConfig config = config(invocation);
-                List<Nevra> packages = new DirectoryRepository(config.repository()).list();
+                TargetConfig target = config.target(invocation.value("target"));
+                List<Nevra> packages;
+                try (PublishTarget opened = Targets.open(target, System.getenv(), config.cache())) {
+                    packages = opened.list();
+                }
                 if (invocation.flag("json")) {
-                    out.json(java.util.Map.of("repository", config.repository().toString(),
-                            "packages", packages.stream().map(Nevra::toString).toList()));
+                    Map<String, Object> doc = new LinkedHashMap<>();
+                    doc.put("target", target.name());
+                    doc.put("location", target.describe());
+                    if (target.kind() == TargetConfig.Kind.DIRECTORY) {
+                        doc.put("repository", target.path().orElseThrow().toString());
+                    }
+                    doc.put("packages", packages.stream().map(Nevra::toString).toList());
+                    out.json(doc);
                     return 0;
                 }
                 if (packages.isEmpty()) {
-                    out.result("No packages published in " + config.repository());
+                    out.result("No packages published on target " + target.name() + " (" + target.describe() + ")");
                 }
                 packages.forEach(n -> out.result(n.toString()));
+                return 0;
+            }
+        };
+    }
+
+    @Bean
+    KilnCommand repoPublish() {
+        return new KilnCommand("repo publish", "Publish RPM files (a vendor's, or built elsewhere) to a target", "RPM...", 1,
+                Integer.MAX_VALUE, List.of(
+                        KilnCommand.Opt.value("target", "NAME", "a target of kiln.yaml (default: the first)"),
+                        KilnCommand.Opt.flag("sign", "sign copies of binary RPMs not signed by the company key first"),
+                        KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+            @Override
+            protected int run(Invocation invocation, Output out) {
+                KilnConfig config = config(invocation);
+                List<Path> rpms = invocation.arguments().stream().map(a -> Path.of(a).toAbsolutePath().normalize()).toList();
+                PublishService.Result result = new PublishService(config, System.getenv(), Progress.to(out))
+                        .publish(rpms, invocation.value("target"), invocation.flag("sign"));
+                Publication p = result.publication();
+                if (invocation.flag("json")) {
+                    Map<String, Object> doc = new LinkedHashMap<>();
+                    doc.put("target", result.target().name());
+                    doc.put("location", result.target().describe());
+                    doc.put("added", p.added());
+                    doc.put("unchanged", p.unchanged());
+                    doc.put("signed", result.signed());
+                    doc.put("metadataChanged", p.metadataChanged());
+                    doc.put("millis", result.millis());
+                    out.json(doc);
+                    return 0;
+                }
+                result.signed().forEach(s -> out.result("Signed a copy of " + s + " with the company key"));
+                p.added().forEach(a -> out.result("Published " + a));
+                p.unchanged().forEach(u -> out.result("Already published with the same bytes: " + u));
+                out.result((p.metadataChanged() ? "Target " : "Nothing new for target ") + result.target().name() + " ("
+                        + result.target().describe() + ")" + (p.metadataChanged() ? " now lists them" : "; its metadata is unchanged")
+                        + ", " + result.millis() + " ms");
                 return 0;
             }
         };

@@ -98,8 +98,14 @@ public final class ConfigLoader {
             throw KilnException.badInput(file + " is a symbolic link: kiln.yaml must be a regular file of the project; "
                     + "replace it with the file itself");
         }
+        List<TargetConfig> targets = List.of();
         if (Files.exists(file)) {
-            values.putAll(readYaml(file));
+            Map<String, Object> yaml = readYamlDocument(file);
+            Object targetList = yaml.remove(TARGETS);
+            values.putAll(flat(file, yaml));
+            if (targetList != null) {
+                targets = targets(file, root.toAbsolutePath().normalize(), targetList);
+            }
         }
         Map<String, String> origins = new LinkedHashMap<>();
         for (String key : DEFAULTS.keySet()) {
@@ -119,7 +125,7 @@ public final class ConfigLoader {
             values.put(key, value);
             origins.put(key, "--" + key);
         });
-        return bind(root.toAbsolutePath().normalize(), values, origins);
+        return bind(root.toAbsolutePath().normalize(), values, origins, targets);
     }
 
     /**
@@ -153,7 +159,7 @@ public final class ConfigLoader {
         return value;
     }
 
-    private static KilnConfig bind(Path root, Map<String, String> v, Map<String, String> origins) {
+    private static KilnConfig bind(Path root, Map<String, String> v, Map<String, String> origins, List<TargetConfig> targets) {
         String builder = v.get("builder");
         if (!builder.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
             throw KilnException.badInput("builder '" + builder + "' is not a valid name: use letters, digits, '.', '_' and '-'");
@@ -171,7 +177,8 @@ public final class ConfigLoader {
         Path cache = writableFolder("cache", path(root, v.get("cache")));
         Optional<Path> sources = sourcesFolder(v.get("sources.folder").isBlank() ? null : path(root, v.get("sources.folder")),
                 state, signing);
-        return new KilnConfig(root, state, builder, repository, cache, signing, limits, (int) port, sources);
+        List<TargetConfig> all = targets.isEmpty() ? List.of(TargetConfig.localDirectory(repository)) : targets;
+        return new KilnConfig(root, state, builder, repository, cache, signing, limits, (int) port, sources, all);
     }
 
     /**
@@ -340,7 +347,7 @@ public final class ConfigLoader {
         throw KilnException.badInput(key + " '" + value + "' must be a positive whole number");
     }
 
-    private static Map<String, String> readYaml(Path file) {
+    private static Map<String, Object> readYamlDocument(Path file) {
         Object doc;
         try {
             doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(file));
@@ -349,15 +356,126 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw KilnException.badInput("cannot read " + file + ": " + e.getMessage());
         }
-        Map<String, String> flat = new LinkedHashMap<>();
         if (doc == null) {
-            return flat;
+            return new LinkedHashMap<>();
         }
         if (!(doc instanceof Map<?, ?> map)) {
             throw KilnException.badInput(file + ": expected settings as 'key: value' lines");
         }
-        flatten(file, "", map, flat);
+        Map<String, Object> result = new LinkedHashMap<>();
+        map.forEach((k, v) -> result.put(String.valueOf(k), v));
+        return result;
+    }
+
+    private static Map<String, String> flat(Path file, Map<String, Object> doc) {
+        Map<String, String> flat = new LinkedHashMap<>();
+        flatten(file, "", doc, flat);
         return flat;
+    }
+
+    /** The one setting that is a list: where builds are published. */
+    static final String TARGETS = "targets";
+    private static final Pattern TARGET_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    private static final Set<String> TARGET_KEYS = Set.of("name", "kind", "path", "url", "repository",
+            "metadata-grace", "lock-timeout", "index-timeout");
+    private static final Set<String> CREDENTIAL_KEYS = Set.of("username", "user", "password", "token", "credentials", "api-key");
+
+    private static List<TargetConfig> targets(Path file, Path root, Object value) {
+        if (!(value instanceof List<?> list) || list.isEmpty()) {
+            throw KilnException.badInput(file + ": targets must be a list of targets, each with a name and a kind "
+                    + "(- name: company / kind: webdav / url: https://...)");
+        }
+        List<TargetConfig> targets = new java.util.ArrayList<>();
+        Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            String where = file + ": targets[" + i + "]";
+            if (!(list.get(i) instanceof Map<?, ?> entry)) {
+                throw KilnException.badInput(where + " must be a map with name, kind and path or url");
+            }
+            Map<String, String> t = new LinkedHashMap<>();
+            entry.forEach((k, v) -> t.put(String.valueOf(k), v == null ? "" : String.valueOf(v)));
+            for (String key : t.keySet()) {
+                if (CREDENTIAL_KEYS.contains(key.toLowerCase(Locale.ROOT))) {
+                    throw KilnException.badInput(where + ": " + key + " must not be written in kiln.yaml (it is committed): "
+                            + "set KILN_TARGET_<NAME>_USERNAME and _PASSWORD (or _TOKEN), or a netrc entry for the host, "
+                            + "on the publishing machine instead");
+                }
+                if (!TARGET_KEYS.contains(key)) {
+                    throw KilnException.badInput(where + ": unknown key '" + key + "': known are " + new java.util.TreeSet<>(TARGET_KEYS));
+                }
+            }
+            String name = t.getOrDefault("name", "");
+            if (!TARGET_NAME.matcher(name).matches()) {
+                throw KilnException.badInput(where + ": name '" + name + "' is not a valid target name: use letters, digits, '.', '_' and '-'");
+            }
+            if (!names.add(name)) {
+                throw KilnException.badInput(where + ": a second target is named '" + name + "': give each target its own name");
+            }
+            where = file + ": target " + name;
+            TargetConfig.Kind kind;
+            try {
+                kind = TargetConfig.Kind.valueOf(t.getOrDefault("kind", "").toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw KilnException.badInput(where + ": kind '" + t.getOrDefault("kind", "") + "' is not one of directory, webdav, "
+                        + "nexus, artifactory");
+            }
+            Optional<Path> path = Optional.empty();
+            Optional<java.net.URI> url = Optional.empty();
+            if (kind == TargetConfig.Kind.DIRECTORY) {
+                if (t.getOrDefault("path", "").isBlank() || t.containsKey("url")) {
+                    throw KilnException.badInput(where + ": a directory target needs path: (a folder) and no url:");
+                }
+                path = Optional.of(writableFolder("target " + name, path(root, t.get("path"))));
+            } else {
+                url = Optional.of(targetUrl(where, t.getOrDefault("url", "")));
+                if (t.containsKey("path")) {
+                    throw KilnException.badInput(where + ": a " + kind.spelling() + " target has a url:, not a path:");
+                }
+            }
+            String repository = t.getOrDefault("repository", "");
+            if ((kind == TargetConfig.Kind.ARTIFACTORY) != !repository.isBlank()) {
+                throw KilnException.badInput(where + (kind == TargetConfig.Kind.ARTIFACTORY
+                        ? ": an artifactory target needs repository: (the repository key, like rpm-local)"
+                        : ": repository: is only for artifactory targets"));
+            }
+            targets.add(new TargetConfig(name, kind, path, url, repository,
+                    targetDuration(where, "metadata-grace", t.get("metadata-grace"), TargetConfig.DEFAULT_GRACE, true),
+                    targetDuration(where, "lock-timeout", t.get("lock-timeout"), TargetConfig.DEFAULT_LOCK_TIMEOUT, false),
+                    targetDuration(where, "index-timeout", t.get("index-timeout"), TargetConfig.DEFAULT_INDEX_TIMEOUT, false)));
+        }
+        return List.copyOf(targets);
+    }
+
+    private static java.net.URI targetUrl(String where, String value) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(value.endsWith("/") ? value : value + "/");
+        } catch (java.net.URISyntaxException e) {
+            throw KilnException.badInput(where + ": url '" + value + "' is not a URL: " + e.getReason());
+        }
+        if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null) {
+            throw KilnException.badInput(where + ": url '" + value + "' must be an http:// or https:// URL with a host");
+        }
+        if (uri.getRawUserInfo() != null) {
+            throw KilnException.badInput(where + ": url must not hold a user name or password (kiln.yaml is committed): "
+                    + "set KILN_TARGET_<NAME>_USERNAME and _PASSWORD, or a netrc entry, on the publishing machine");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw KilnException.badInput(where + ": url '" + value + "' must not have a query or fragment");
+        }
+        return uri;
+    }
+
+    private static Duration targetDuration(String where, String key, String value, Duration fallback, boolean zeroAllowed) {
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        Duration d = duration(key, value);
+        if (d == null || (!zeroAllowed && d.isZero()) || d.compareTo(MAX_TIMEOUT) > 0) {
+            throw KilnException.badInput(where + ": " + key + " '" + value + "' is out of range: give "
+                    + (zeroAllowed ? "0s" : "1s") + " to 168h");
+        }
+        return d;
     }
 
     private static void flatten(Path file, String prefix, Map<?, ?> map, Map<String, String> out) {

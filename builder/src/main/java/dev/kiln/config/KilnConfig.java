@@ -1,6 +1,8 @@
 package dev.kiln.config;
 
+import dev.kiln.KilnException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -17,7 +19,29 @@ public record KilnConfig(
         SigningConfig signing,
         BuildLimits build,
         int servePort,
-        Optional<Path> sourcesFolder) {
+        Optional<Path> sourcesFolder,
+        List<TargetConfig> targets) {
+
+    public KilnConfig {
+        targets = List.copyOf(targets);
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("a project has at least one target");
+        }
+    }
+
+    /**
+     * The target {@code name} names, or the first one (the default) when empty.
+     *
+     * @throws KilnException BAD_INPUT for a name kiln.yaml does not list
+     */
+    public TargetConfig target(Optional<String> name) {
+        if (name.isEmpty() || name.get().isBlank()) {
+            return targets.getFirst();
+        }
+        return targets.stream().filter(t -> t.name().equals(name.get())).findFirst()
+                .orElseThrow(() -> KilnException.badInput("--target '" + name.get() + "' is not a target of kiln.yaml: known are "
+                        + targets.stream().map(TargetConfig::name).toList()));
+    }
 
     /** Where build records go: one folder per build. */
     public Path records() {

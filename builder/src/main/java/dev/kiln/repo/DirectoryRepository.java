@@ -118,8 +118,8 @@ public final class DirectoryRepository implements AutoCloseable {
      * @throws KilnException BAD_INPUT for an unreadable or unsigned RPM, a changed release, or an
      *     unwritable folder; nothing is changed then
      */
-    public void publish(List<Path> rpms, SigningKey key) {
-        publish(rpms, Map.of(), key);
+    public Publication publish(List<Path> rpms, SigningKey key) {
+        return publish(rpms, Map.of(), key);
     }
 
     /**
@@ -131,7 +131,7 @@ public final class DirectoryRepository implements AutoCloseable {
      * @param provenanceByRpm the provenance JSON of some or all of {@code rpms}, keyed by the same paths
      * @throws KilnException BAD_INPUT also for provenance of a file not in {@code rpms} or that is not JSON
      */
-    public void publish(List<Path> rpms, Map<Path, byte[]> provenanceByRpm, SigningKey key) {
+    public Publication publish(List<Path> rpms, Map<Path, byte[]> provenanceByRpm, SigningKey key) {
         Map<Path, byte[]> provenance = new HashMap<>();
         provenanceByRpm.forEach((rpm, json) -> provenance.put(rpm.toAbsolutePath().normalize(), json));
         Set<Path> listed = new HashSet<>();
@@ -155,7 +155,7 @@ public final class DirectoryRepository implements AutoCloseable {
         try (FileChannel lockChannel = FileChannel.open(snapshots.resolve(".lock"),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock lock = lockChannel.lock()) {
-            publishLocked(incoming, provenance, key);
+            return publishLocked(incoming, provenance, key);
         } catch (IOException e) {
             throw new UncheckedIOException("publishing to " + location + " failed", e);
         } finally {
@@ -163,11 +163,14 @@ public final class DirectoryRepository implements AutoCloseable {
         }
     }
 
-    private void publishLocked(List<RpmFile> incoming, Map<Path, byte[]> provenance, SigningKey key) throws IOException {
+    private Publication publishLocked(List<RpmFile> incoming, Map<Path, byte[]> provenance, SigningKey key) throws IOException {
         Path current = currentSnapshot();
         if (current != null && unchanged(current, incoming, provenance)) {
-            return; // nothing new: the live repomd.xml stays byte for byte, so no client downloads metadata again
+            // nothing new: the live repomd.xml stays byte for byte, so no client downloads metadata again
+            return new Publication(location.toString(), List.of(), names(incoming, provenance), false);
         }
+        List<String> addedNames = new java.util.ArrayList<>();
+        List<String> unchangedNames = new java.util.ArrayList<>();
         int next = snapshotNumbers().orElse(0) + 1;
         Path snapshot = snapshots.resolve(Integer.toString(next));
         boolean swapped = false;
@@ -184,12 +187,15 @@ public final class DirectoryRepository implements AutoCloseable {
             List<Path> added = new java.util.ArrayList<>();
             for (RpmFile rpm : incoming) {
                 Path folder = snapshot.resolve(rpm.source() ? SOURCES : PACKAGES);
-                if (add(rpm, folder) && !rpm.source()) {
+                boolean isNew = add(rpm, folder);
+                (isNew ? addedNames : unchangedNames).add(rpm.canonicalFileName());
+                if (isNew && !rpm.source()) {
                     added.add(folder.resolve(rpm.canonicalFileName()));
                 }
                 byte[] json = provenance.get(rpm.path().toAbsolutePath().normalize());
                 if (json != null) {
-                    attach(folder.resolve(rpm.canonicalFileName() + PROVENANCE_SUFFIX), json);
+                    String name = rpm.canonicalFileName() + PROVENANCE_SUFFIX;
+                    (attach(folder.resolve(name), json) ? addedNames : unchangedNames).add(name);
                 }
             }
             writeRepodata(current, snapshot, added, key);
@@ -206,6 +212,18 @@ public final class DirectoryRepository implements AutoCloseable {
             }
         }
         prune(snapshot, current);
+        return new Publication(location.toString(), addedNames, unchangedNames, true);
+    }
+
+    private static List<String> names(List<RpmFile> incoming, Map<Path, byte[]> provenance) {
+        List<String> names = new java.util.ArrayList<>();
+        for (RpmFile rpm : incoming) {
+            names.add(rpm.canonicalFileName());
+            if (provenance.containsKey(rpm.path().toAbsolutePath().normalize())) {
+                names.add(rpm.canonicalFileName() + PROVENANCE_SUFFIX);
+            }
+        }
+        return names;
     }
 
     /**
@@ -404,10 +422,11 @@ public final class DirectoryRepository implements AutoCloseable {
         return true;
     }
 
-    private static void attach(Path target, byte[] content) throws IOException {
+    /** Writes a provenance document; false when the same bytes are there already. */
+    private static boolean attach(Path target, byte[] content) throws IOException {
         if (Files.exists(target)) {
             if (java.util.Arrays.equals(Files.readAllBytes(target), content)) {
-                return;
+                return false;
             }
             throw KilnException.badInput(target.getFileName() + " is already published with different content: "
                     + "provenance, like the RPM it describes, must never be overwritten");
@@ -416,6 +435,7 @@ public final class DirectoryRepository implements AutoCloseable {
         Files.deleteIfExists(temp);
         writeDurably(temp, content);
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        return true;
     }
 
     /**

@@ -36,24 +36,24 @@ import org.xml.sax.helpers.DefaultHandler;
  * @param supersededAt path relative to the snapshot ({@code repodata/x-primary.xml.gz}) to when the
  *     {@code repomd.xml} naming it was replaced
  */
-record RetainedMetadata(Map<String, Instant> supersededAt) {
+public record RetainedMetadata(Map<String, Instant> supersededAt) {
 
     /** The record's file name inside a snapshot. */
-    static final String FILE = ".kiln-retained-metadata";
+    public static final String FILE = ".kiln-retained-metadata";
     /** What a retained path may look like: a plain file directly in {@code repodata/}. */
     private static final Pattern METADATA_PATH = Pattern.compile("repodata/[A-Za-z0-9][A-Za-z0-9._-]*");
 
-    RetainedMetadata {
+    public RetainedMetadata {
         supersededAt = Map.copyOf(new TreeMap<>(supersededAt));
     }
 
-    static final RetainedMetadata NONE = new RetainedMetadata(Map.of());
+    public static final RetainedMetadata NONE = new RetainedMetadata(Map.of());
 
     /**
      * What the next snapshot keeps: every file {@code replacedRepomd} names, superseded {@code now},
      * plus those of this record still within {@code grace} of being superseded.
      */
-    RetainedMetadata next(List<String> replacedRepomd, Instant now, Duration grace) {
+    public RetainedMetadata next(List<String> replacedRepomd, Instant now, Duration grace) {
         Map<String, Instant> kept = new TreeMap<>();
         Instant cutoff = now.minus(grace);
         supersededAt.forEach((path, at) -> {
@@ -68,20 +68,20 @@ record RetainedMetadata(Map<String, Instant> supersededAt) {
     }
 
     /** Without the paths in {@code drop}: files the new snapshot names itself, or that are missing. */
-    RetainedMetadata without(Set<String> drop) {
+    public RetainedMetadata without(Set<String> drop) {
         Map<String, Instant> kept = new TreeMap<>(supersededAt);
         kept.keySet().removeAll(drop);
         return new RetainedMetadata(kept);
     }
 
-    String render() {
+    public String render() {
         StringBuilder sb = new StringBuilder();
         new TreeMap<>(supersededAt).forEach((path, at) -> sb.append(at).append(' ').append(path).append('\n'));
         return sb.toString();
     }
 
     /** Reads a record {@link #render()} wrote; a line that does not parse is skipped, since losing one only shortens its grace. */
-    static RetainedMetadata parse(String text) {
+    public static RetainedMetadata parse(String text) {
         Map<String, Instant> entries = new TreeMap<>();
         for (String line : text.split("\n")) {
             int space = line.indexOf(' ');
@@ -105,7 +105,7 @@ record RetainedMetadata(Map<String, Instant> supersededAt) {
      * The {@code <location href>} of every {@code <data>} in a {@code repomd.xml}, only those that
      * are plain files in {@code repodata/} (anything else is not the repository's own metadata).
      */
-    static List<String> locations(byte[] repomdXml) throws IOException {
+    public static List<String> locations(byte[] repomdXml) throws IOException {
         try {
             DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
             factory.setNamespaceAware(true);

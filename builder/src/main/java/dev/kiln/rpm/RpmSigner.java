@@ -92,6 +92,49 @@ public final class RpmSigner {
         }
     }
 
+    /** What {@link #check} found. */
+    public sealed interface Signature {
+        /** A header signature of this signer's key that verifies. */
+        record ByThisKey() implements Signature {
+        }
+
+        /** No OpenPGP header signature at all. */
+        record Unsigned() implements Signature {
+        }
+
+        /** Signed, but by another key (its id), or a signature that does not verify (empty id: damaged or altered). */
+        record Other(String keyId) implements Signature {
+        }
+    }
+
+    /**
+     * Checks {@code rpm}'s header signature (RSAHEADER, what rpm 4.18 checks first) against this
+     * signer's key: the header covers the payload through its PAYLOADDIGEST, so a header signature
+     * that verifies vouches for the whole package.
+     */
+    public Signature check(Path rpm) {
+        try {
+            Layout layout = layout(rpm);
+            HeaderValue rsa = layout.signatureTags().get(RpmSignatureTag.RSAHEADER.getValue());
+            if (rsa == null) {
+                boolean anySignature = layout.signatureTags().containsKey(RpmSignatureTag.PGP.getValue())
+                        || layout.signatureTags().containsKey(1005) // GPG (DSA), which the enum lacks
+                        || layout.signatureTags().containsKey(RpmSignatureTag.DSAHEADER.getValue());
+                return anySignature ? new Signature.Other("") : new Signature.Unsigned();
+            }
+            byte[] packet = (byte[]) rsa.getValue();
+            byte[] mainHeader = readRange(rpm, layout.mainHeaderStart(), layout.mainHeaderLength());
+            if (key.verifies(mainHeader, packet)) {
+                return new Signature.ByThisKey();
+            }
+            String issuer = SigningKey.issuer(packet);
+            return new Signature.Other(issuer.equals(key.keyId()) ? "" : issuer);
+        } catch (IOException | RuntimeException e) {
+            throw new KilnException(KilnException.BAD_INPUT, "not a readable RPM file: " + rpm + " (" + e.getMessage()
+                    + "): rebuild it or remove it from the list", e);
+        }
+    }
+
     /**
      * Where things are in the file. {@code signatureHeaderSize} is the signature header without its
      * trailing padding (16 + 16 per index entry + store size), the size rpmsign keeps constant.

@@ -181,6 +181,42 @@ public final class SigningKey {
         return bytes.toByteArray();
     }
 
+    /**
+     * Whether {@code packet} (a binary OpenPGP signature, as rpm stores it) is this key's valid
+     * signature over {@code data}; the key id of a signature by another key is in {@link #issuer}.
+     */
+    boolean verifies(byte[] data, byte[] packet) {
+        try {
+            PGPSignature signature = parseSignature(packet);
+            if (signature == null || signature.getKeyID() != publicKey.getKeyID()) {
+                return false;
+            }
+            signature.init(new org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider(), publicKey);
+            signature.update(data);
+            return signature.verify();
+        } catch (PGPException | IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The key id ({@code %016X}) that made signature {@code packet}, or empty when it does not parse. */
+    static String issuer(byte[] packet) {
+        try {
+            PGPSignature signature = parseSignature(packet);
+            return signature == null ? "" : String.format(Locale.ROOT, "%016X", signature.getKeyID());
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    private static PGPSignature parseSignature(byte[] packet) throws IOException {
+        Object o = new org.bouncycastle.openpgp.bc.BcPGPObjectFactory(packet).nextObject();
+        if (o instanceof org.bouncycastle.openpgp.PGPSignatureList list && !list.isEmpty()) {
+            return list.get(0);
+        }
+        return null;
+    }
+
     /** A binary (unarmored) V4 signature packet over {@code data}, as rpm stores in its signature header. */
     byte[] binarySignature(byte[] data) {
         try {

@@ -195,4 +195,80 @@ class ConfigLoaderTest {
         assertThat(refusal(Map.of(), Map.of())).isEqualTo(root.toAbsolutePath().normalize().resolve("kiln.yaml")
                 + " is a symbolic link: kiln.yaml must be a regular file of the project; replace it with the file itself");
     }
+
+    @Test
+    void withoutTargetsTheRepositoryFolderIsTheOneTarget() {
+        KilnConfig c = ConfigLoader.load(root, Map.of(), Map.of());
+        assertThat(c.targets()).hasSize(1);
+        assertThat(c.target(java.util.Optional.empty()).name()).isEqualTo("local");
+        assertThat(c.target(java.util.Optional.empty()).path()).contains(c.repository());
+    }
+
+    @Test
+    void targetsAreANamedListAndTheFirstIsTheDefault() throws Exception {
+        Files.writeString(root.resolve("kiln.yaml"), """
+                targets:
+                  - name: company
+                    kind: webdav
+                    url: https://repo.example.com/rpms
+                    metadata-grace: 2h
+                  - name: mirror
+                    kind: directory
+                    path: out/mirror
+                """);
+        KilnConfig c = ConfigLoader.load(root, Map.of(), Map.of());
+        TargetConfig first = c.target(java.util.Optional.empty());
+        assertThat(first.name()).isEqualTo("company");
+        assertThat(first.kind()).isEqualTo(TargetConfig.Kind.WEBDAV);
+        assertThat(first.url()).contains(java.net.URI.create("https://repo.example.com/rpms/"));
+        assertThat(first.metadataGrace()).isEqualTo(Duration.ofHours(2));
+        assertThat(first.lockTimeout()).isEqualTo(TargetConfig.DEFAULT_LOCK_TIMEOUT);
+        assertThat(c.target(java.util.Optional.of("mirror")).path()).contains(root.toAbsolutePath().resolve("out/mirror"));
+        assertThatThrownBy(() -> c.target(java.util.Optional.of("nope")))
+                .hasMessage("--target 'nope' is not a target of kiln.yaml: known are [company, mirror]");
+    }
+
+    @Test
+    void credentialsInATargetAreRefusedWithoutEchoingThem() throws Exception {
+        Files.writeString(root.resolve("kiln.yaml"), """
+                targets:
+                  - name: company
+                    kind: webdav
+                    url: https://repo.example.com/rpms/
+                    password: hunter2
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(root, Map.of(), Map.of()))
+                .hasMessageContaining("kiln.yaml: targets[0]: password must not be written in kiln.yaml")
+                .hasMessageContaining("KILN_TARGET_<NAME>_USERNAME")
+                .message().doesNotContain("hunter2");
+        Files.writeString(root.resolve("kiln.yaml"), """
+                targets:
+                  - name: company
+                    kind: webdav
+                    url: https://deploy:hunter2@repo.example.com/rpms/
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(root, Map.of(), Map.of()))
+                .hasMessageContaining("url must not hold a user name or password")
+                .message().doesNotContain("hunter2");
+    }
+
+    @Test
+    void badTargetsNameTheEntryAndWhatIsExpected() throws Exception {
+        for (String[] c : new String[][] {
+            {"targets: company", "targets must be a list of targets"},
+            {"targets:\n  - name: a\n    kind: ftp\n    url: ftp://x/", "target a: kind 'ftp' is not one of directory, webdav"},
+            {"targets:\n  - name: a b\n    kind: webdav", "targets[0]: name 'a b' is not a valid target name"},
+            {"targets:\n  - name: a\n    kind: webdav\n    url: repo.example.com", "must be an http:// or https:// URL with a host"},
+            {"targets:\n  - name: a\n    kind: directory", "a directory target needs path:"},
+            {"targets:\n  - name: a\n    kind: artifactory\n    url: https://x/", "needs repository:"},
+            {"targets:\n  - name: a\n    kind: webdav\n    url: https://x/\n    lock-timeout: 0s", "lock-timeout '0s' is out of range"},
+            {"targets:\n  - name: a\n    kind: webdav\n    url: https://x/\n  - name: a\n    kind: webdav\n    url: https://y/",
+                "a second target is named 'a'"},
+            {"targets:\n  - name: a\n    kind: webdav\n    url: https://x/\n    colour: red", "unknown key 'colour'"},
+        }) {
+            Files.writeString(root.resolve("kiln.yaml"), c[0].replace("\\n", "\n") + "\n");
+            assertThatThrownBy(() -> ConfigLoader.load(root, Map.of(), Map.of())).as(c[0])
+                    .hasMessageContaining(c[1]).hasMessageStartingWith(root.resolve("kiln.yaml").toString());
+        }
+    }
 }

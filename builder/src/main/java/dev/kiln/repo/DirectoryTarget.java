@@ -1,0 +1,56 @@
+package dev.kiln.repo;
+
+import dev.kiln.config.TargetConfig;
+import dev.kiln.rpm.Nevra;
+import dev.kiln.rpm.SigningKey;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** A folder on this machine ({@link DirectoryRepository}), served by any web server or {@code kiln repo serve}. */
+public final class DirectoryTarget implements PublishTarget {
+
+    private final TargetConfig config;
+    private final DirectoryRepository repository;
+
+    public DirectoryTarget(TargetConfig config) {
+        this.config = config;
+        this.repository = new DirectoryRepository(config.path().orElseThrow(), config.metadataGrace());
+    }
+
+    @Override
+    public TargetConfig config() {
+        return config;
+    }
+
+    /** The folder's repository, for what only a local folder offers (leased snapshots, build keys). */
+    public DirectoryRepository repository() {
+        return repository;
+    }
+
+    @Override
+    public URI baseUrl() {
+        return repository.location().toUri();
+    }
+
+    @Override
+    public void check() {
+        repository.checkWritable();
+    }
+
+    @Override
+    public Publication publish(List<Path> rpms, Map<Path, byte[]> provenance, SigningKey key) {
+        return repository.publish(rpms, provenance, key).withTarget(config.name());
+    }
+
+    @Override
+    public List<Nevra> list() {
+        return repository.list();
+    }
+
+    @Override
+    public void close() {
+        repository.close();
+    }
+}

@@ -1,0 +1,50 @@
+package dev.kiln.repo;
+
+import dev.kiln.config.TargetConfig;
+import dev.kiln.rpm.Nevra;
+import dev.kiln.rpm.SigningKey;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A place builds are published to, one class per kind ({@link DirectoryTarget},
+ * {@link dev.kiln.repo.http.WebDavTarget}), made by {@link Targets} from {@code kiln.yaml}. Callers
+ * never name a kind: they check, publish and list through this interface.
+ *
+ * <p>A publish is all or nothing for clients: until it returns, dnf reads the repository as it was;
+ * after, it reads every package of the call. A release is immutable: an RPM or provenance document
+ * already published with other bytes is refused before anything is written.
+ */
+public interface PublishTarget extends AutoCloseable {
+
+    /** The entry of kiln.yaml this target was made from. */
+    TargetConfig config();
+
+    /** Where dnf reads the repository: the {@code baseurl} to give it. */
+    URI baseUrl();
+
+    /**
+     * Checks, before any build work, that a publish could reach and write the target.
+     *
+     * @throws dev.kiln.KilnException ENVIRONMENT when it cannot be reached or refuses the credentials,
+     *     BAD_INPUT when it is misconfigured
+     */
+    void check();
+
+    /**
+     * Publishes signed binary RPMs (indexed) and source RPMs (kept beside them), each with its
+     * provenance document when {@code provenance} has one.
+     *
+     * @param key signs the repository metadata where Kiln writes it
+     */
+    Publication publish(List<Path> rpms, Map<Path, byte[]> provenance, SigningKey key);
+
+    /** The published binary packages, sorted by NEVRA string. */
+    List<Nevra> list();
+
+    @Override
+    default void close() {
+    }
+}

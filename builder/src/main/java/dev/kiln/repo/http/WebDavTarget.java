@@ -1,0 +1,412 @@
+package dev.kiln.repo.http;
+
+import dev.kiln.KilnException;
+import dev.kiln.Sha256;
+import dev.kiln.config.TargetConfig;
+import dev.kiln.repo.Publication;
+import dev.kiln.repo.PublishTarget;
+import dev.kiln.repo.RetainedMetadata;
+import dev.kiln.repo.repodata.MetadataDocument;
+import dev.kiln.repo.repodata.PackageMetadata;
+import dev.kiln.repo.repodata.Repodata;
+import dev.kiln.rpm.Nevra;
+import dev.kiln.rpm.RpmFile;
+import dev.kiln.rpm.SigningKey;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * A repository on a plain web server that accepts WebDAV writes (nginx's dav modules, Apache
+ * mod_dav), with the repodata written by Kiln.
+ *
+ * <p>A publish, under the target's lock ({@link WebDavLock}), writes in this order, so that a client
+ * never sees metadata that names files that are not there, and a publisher killed at any moment
+ * leaves the repository as it was:
+ * <ol>
+ *   <li>a journal {@code .kiln/pending/<id>} naming the files it is about to upload;</li>
+ *   <li>the packages (and provenance), each uploaded under a temporary name and renamed into place;</li>
+ *   <li>a new collection {@code repodata.next-<id>/} holding the new documents (named by checksum),
+ *       copies of the replaced ones still within their grace ({@link RetainedMetadata}: a client
+ *       that fetched the old {@code repomd.xml} a moment earlier still gets every file it names), and
+ *       {@code repomd.xml.asc} and {@code repomd.xml};</li>
+ *   <li>one {@code MOVE} of that collection onto {@code repodata/}: the only step clients see, and a
+ *       single request, so {@code repomd.xml} and its signature always change together.</li>
+ * </ol>
+ * The next publish finds what a killed one left (its journal, its collection) and removes every
+ * upload that did not go live. The documents a publish appends to are kept in a cache on this
+ * machine by checksum, so publishing from the same machine again downloads no metadata.
+ */
+public final class WebDavTarget implements PublishTarget {
+
+    static final String PACKAGES = "Packages";
+    static final String SOURCES = "SRPMS";
+    static final String REPODATA = "repodata";
+    static final String STAGING_PREFIX = "repodata.next-";
+    static final String PENDING = ".kiln/pending";
+    /** Written into each new repodata collection: which publish made it, so a journal can be matched to a live publish. */
+    static final String PUBLISH_ID = ".kiln-publish";
+    static final String PUBLIC_KEY = "RPM-GPG-KEY-kiln";
+    private static final String PROVENANCE_SUFFIX = ".provenance.json";
+
+    private final TargetConfig config;
+    private final WebDav dav;
+    private final Path cache;
+    private final Clock clock;
+
+    public WebDavTarget(TargetConfig config, Optional<Credentials> credentials, Path cache) {
+        this(config, new WebDav(config, credentials, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NEVER).build(), Duration.ofMinutes(10)), cache, Clock.systemUTC());
+    }
+
+    WebDavTarget(TargetConfig config, WebDav dav, Path cache, Clock clock) {
+        this.config = config;
+        this.dav = dav;
+        this.cache = cache;
+        this.clock = clock;
+    }
+
+    @Override
+    public TargetConfig config() {
+        return config;
+    }
+
+    @Override
+    public URI baseUrl() {
+        return dav.base();
+    }
+
+    @Override
+    public void check() {
+        // Reading repomd.xml proves the server answers and the credentials are accepted for reading;
+        // writing is proved by the lock, the first thing a publish writes.
+        dav.get(REPODATA + "/" + Repodata.REPOMD);
+    }
+
+    @Override
+    public List<Nevra> list() {
+        Optional<byte[]> repomd = dav.get(REPODATA + "/" + Repodata.REPOMD);
+        if (repomd.isEmpty()) {
+            return List.of();
+        }
+        if (Repodata.entries(repomd.get()).isEmpty()) {
+            throw KilnException.badInput("target " + config.name() + ": " + dav.uri(REPODATA + "/" + Repodata.REPOMD)
+                    + " was not written by Kiln: publish to an empty location, or let Kiln own this repository's metadata");
+        }
+        try {
+            fetchDocuments(repomd.get());
+            return Repodata.listed(documents(), repomd.get()).stream().map(l -> Nevra.parse(l.nevra()))
+                    .sorted(Comparator.comparing(Nevra::toString)).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public Publication publish(List<Path> rpms, Map<Path, byte[]> provenance, SigningKey key) {
+        List<RpmFile> incoming = rpms.stream().map(RpmFile::read).toList();
+        for (RpmFile rpm : incoming) {
+            if (!rpm.source() && !rpm.signed()) {
+                throw KilnException.badInput("RPM " + rpm.path() + " is not signed: sign it before publishing (dnf checks with gpgcheck=1)");
+            }
+        }
+        String id = UUID.randomUUID().toString();
+        try (WebDavLock lock = WebDavLock.acquire(dav, config, clock, id)) {
+            return publishLocked(incoming, provenance, key, id, lock);
+        } catch (IOException e) {
+            throw new UncheckedIOException("publishing to " + config.describe() + " failed", e);
+        }
+    }
+
+    private Publication publishLocked(List<RpmFile> incoming, Map<Path, byte[]> provenance, SigningKey key, String id, WebDavLock lock)
+            throws IOException {
+        Optional<byte[]> liveRepomd = dav.get(REPODATA + "/" + Repodata.REPOMD);
+        byte[] earlier = liveRepomd.orElse(null);
+        if (earlier != null && Repodata.entries(earlier).isEmpty()) {
+            throw KilnException.badInput("target " + config.name() + ": " + dav.uri(REPODATA + "/" + Repodata.REPOMD)
+                    + " was not written by Kiln: publish to an empty location, or let Kiln own this repository's metadata");
+        }
+        if (earlier != null) {
+            fetchDocuments(earlier);
+        }
+        Map<String, Repodata.Listed> indexed = new HashMap<>();
+        Set<String> wanted = new HashSet<>();
+        incoming.forEach(r -> wanted.add(href(r)));
+        if (earlier != null) {
+            Repodata.listed(documents(), earlier, l -> {
+                if (wanted.contains(l.href())) {
+                    indexed.put(l.href(), l);
+                }
+            });
+        }
+        removeLeftovers(earlier);
+
+        // Plan: what is new, what is there with the same bytes, what would change a release.
+        List<RpmFile> newRpms = new ArrayList<>();
+        Map<String, byte[]> newDocs = new LinkedHashMap<>();
+        List<String> unchanged = new ArrayList<>();
+        for (RpmFile rpm : incoming) {
+            String href = href(rpm);
+            String sha = Sha256.hex(rpm.path());
+            Repodata.Listed listed = indexed.get(href);
+            boolean published;
+            if (listed != null) {
+                published = true;
+                if (!listed.pkgid().equals(sha)) {
+                    throw changedRelease(href);
+                }
+            } else if (rpm.source()) {
+                published = sameBytes(href, rpm.path());
+            } else {
+                published = false; // an unindexed binary is the leftover of a publish that never went live
+            }
+            if (published) {
+                unchanged.add(rpm.canonicalFileName());
+            } else {
+                newRpms.add(rpm);
+            }
+            byte[] json = provenance.get(rpm.path().toAbsolutePath().normalize());
+            if (json == null) {
+                json = provenance.get(rpm.path());
+            }
+            if (json != null) {
+                String docHref = href + PROVENANCE_SUFFIX;
+                Optional<byte[]> there = dav.get(docHref);
+                if (there.isPresent() && published) {
+                    if (!java.util.Arrays.equals(there.get(), json)) {
+                        throw KilnException.badInput(rpm.canonicalFileName() + PROVENANCE_SUFFIX + " is already published on target "
+                                + config.name() + " with different content: provenance, like the RPM it describes, must never be overwritten");
+                    }
+                    unchanged.add(rpm.canonicalFileName() + PROVENANCE_SUFFIX);
+                } else {
+                    newDocs.put(docHref, json);
+                }
+            }
+        }
+        if (newRpms.isEmpty() && newDocs.isEmpty()) {
+            return new Publication(config.name(), List.of(), unchanged, false);
+        }
+
+        // 1. the journal, before any upload, so a publisher killed from here on leaves nothing the next one cannot find
+        List<String> uploads = new ArrayList<>();
+        newRpms.forEach(r -> uploads.add(href(r)));
+        uploads.addAll(newDocs.keySet());
+        dav.mkcol(".kiln/");
+        dav.mkcol(PENDING + "/");
+        dav.put(PENDING + "/" + id, String.join("\n", uploads).getBytes(StandardCharsets.UTF_8));
+
+        // 2. packages and provenance, each under a temporary name first: a half-written file never has a release's name
+        dav.mkcol(PACKAGES + "/");
+        dav.mkcol(SOURCES + "/");
+        List<String> added = new ArrayList<>();
+        for (RpmFile rpm : newRpms) {
+            String href = href(rpm);
+            String temp = folder(href) + "/." + rpm.canonicalFileName() + "." + id + ".part";
+            dav.put(temp, rpm.path());
+            dav.move(temp, href, true);
+            added.add(rpm.canonicalFileName());
+            lock.renewIfDue();
+        }
+        for (Map.Entry<String, byte[]> doc : newDocs.entrySet()) {
+            String temp = folder(doc.getKey()) + "/." + name(doc.getKey()) + "." + id + ".part";
+            dav.put(temp, doc.getValue());
+            dav.move(temp, doc.getKey(), true);
+            added.add(name(doc.getKey()));
+        }
+
+        // 3. the new repodata collection
+        List<Path> newBinaries = new ArrayList<>();
+        Map<Path, String> hrefs = new HashMap<>();
+        for (RpmFile rpm : newRpms) {
+            if (!rpm.source()) {
+                newBinaries.add(rpm.path());
+                hrefs.put(rpm.path(), href(rpm));
+            }
+        }
+        Path staging = Files.createDirectories(cache.resolve("staging-" + id));
+        try {
+            List<PackageMetadata> metadata = Repodata.read(newBinaries, hrefs::get);
+            Repodata.Written written = Repodata.write(earlier == null ? null : documents(), earlier, metadata, staging, clock.instant());
+            String next = STAGING_PREFIX + id;
+            dav.mkcol(next + "/");
+            for (MetadataDocument.Written doc : written.documents()) {
+                dav.put(next + "/" + doc.file().getFileName(), doc.file());
+                lock.renewIfDue();
+            }
+            RetainedMetadata retained = retained(earlier, next, written);
+            dav.put(next + "/" + RetainedMetadata.FILE, retained.render().getBytes(StandardCharsets.UTF_8));
+            dav.put(next + "/" + PUBLISH_ID, id.getBytes(StandardCharsets.UTF_8));
+            dav.put(next + "/" + Repodata.REPOMD_SIGNATURE, key.detachedSignature(written.repomd()));
+            dav.put(next + "/" + Repodata.REPOMD, written.repomd());
+            dav.put(PUBLIC_KEY, key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
+
+            // 4. the one step clients see
+            dav.move(next + "/", REPODATA + "/", true);
+
+            Files.createDirectories(documents());
+            for (MetadataDocument.Written doc : written.documents()) {
+                Files.move(doc.file(), documents().resolve(doc.file().getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            deleteTree(staging);
+        }
+        dav.delete(PENDING + "/" + id);
+        return new Publication(config.name(), added, unchanged, true);
+    }
+
+    /**
+     * Copies into the new collection the files of the replaced repomd.xml and those retained earlier
+     * within their grace (server side: nothing goes over the network twice).
+     */
+    private RetainedMetadata retained(byte[] earlier, String next, Repodata.Written written) throws IOException {
+        if (earlier == null) {
+            return RetainedMetadata.NONE;
+        }
+        RetainedMetadata record = dav.get(REPODATA + "/" + RetainedMetadata.FILE)
+                .map(b -> RetainedMetadata.parse(new String(b, StandardCharsets.UTF_8))).orElse(RetainedMetadata.NONE);
+        RetainedMetadata next0 = record.next(RetainedMetadata.locations(earlier), clock.instant(), config.metadataGrace());
+        Set<String> own = new HashSet<>();
+        written.documents().forEach(d -> own.add(d.href()));
+        Set<String> skipped = new HashSet<>();
+        Set<String> present = new HashSet<>(dav.list(REPODATA + "/"));
+        for (String path : next0.supersededAt().keySet()) {
+            String file = Repodata.fileName(path);
+            if (own.contains(path) || !present.contains(file)) {
+                skipped.add(path);
+            } else {
+                dav.copy(REPODATA + "/" + file, next + "/" + file);
+            }
+        }
+        return next0.without(skipped);
+    }
+
+    /**
+     * Removes what killed publishes left, all found from their journals: uploads of a publish that did
+     * not go live (binaries not in the index, and its other uploads), their temporary files, and
+     * their staging collections. Runs under the lock, so no journal belongs to a running publish.
+     */
+    private void removeLeftovers(byte[] earlier) throws IOException {
+        List<String> journals = dav.list(PENDING + "/");
+        String liveId = journals.isEmpty() ? "" : dav.get(REPODATA + "/" + PUBLISH_ID).map(b -> new String(b, StandardCharsets.UTF_8)).orElse("");
+        for (String journal : journals) {
+            if (!journal.equals(liveId)) {
+                Set<String> indexed = new HashSet<>();
+                Optional<byte[]> text = dav.get(PENDING + "/" + journal);
+                List<String> paths = text.map(b -> List.of(new String(b, StandardCharsets.UTF_8).split("\n"))).orElse(List.of());
+                if (earlier != null) {
+                    Set<String> binaries = new HashSet<>(paths);
+                    Repodata.listed(documents(), earlier, l -> {
+                        if (binaries.contains(l.href())) {
+                            indexed.add(l.href());
+                        }
+                    });
+                }
+                for (String path : paths) {
+                    if (!path.isBlank() && isPackagePath(path)) {
+                        // the temporary name is made from the journal's id; web servers often list no dot files
+                        dav.delete(folder(path) + "/." + name(path) + "." + journal + ".part");
+                        if (!indexed.contains(path)) {
+                            dav.delete(path);
+                        }
+                    }
+                }
+                dav.delete(STAGING_PREFIX + journal + "/");
+            }
+            dav.delete(PENDING + "/" + journal);
+        }
+    }
+
+    private static boolean isPackagePath(String path) {
+        return (path.startsWith(PACKAGES + "/") || path.startsWith(SOURCES + "/")) && !path.contains("..");
+    }
+
+    private boolean sameBytes(String href, Path local) throws IOException {
+        Path there = Files.createDirectories(cache).resolve(".compare-" + UUID.randomUUID());
+        try {
+            if (!dav.download(href, there)) {
+                return false;
+            }
+            if (Files.mismatch(there, local) != -1) {
+                throw changedRelease(href);
+            }
+            return true;
+        } finally {
+            Files.deleteIfExists(there);
+        }
+    }
+
+    private KilnException changedRelease(String href) {
+        return KilnException.badInput("RPM " + name(href) + " is already published on target " + config.name()
+                + " with different content: a release must never be overwritten; bump the Release and rebuild");
+    }
+
+    /** Makes sure the cache holds every document {@code repomd} names, downloading those it lacks. */
+    private void fetchDocuments(byte[] repomd) throws IOException {
+        Path folder = Files.createDirectories(documents());
+        for (Repodata.Entry entry : Repodata.entries(repomd).values()) {
+            Path file = folder.resolve(Repodata.fileName(entry.href()));
+            if (Files.isRegularFile(file)) {
+                continue; // named by its checksum and written whole: what is there is right
+            }
+            Path temp = folder.resolve(".fetch-" + UUID.randomUUID());
+            try {
+                if (!dav.download(entry.href(), temp)) {
+                    throw KilnException.environment("target " + config.name() + ": " + dav.uri(entry.href())
+                            + " is missing although repomd.xml names it: run ./kiln repo verify --target " + config.name());
+                }
+                if (!Sha256.hex(temp).equals(entry.checksum())) {
+                    throw KilnException.environment("target " + config.name() + ": " + dav.uri(entry.href())
+                            + " does not match its checksum in repomd.xml: run ./kiln repo verify --target " + config.name());
+                }
+                Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    private Path documents() {
+        return cache.resolve("documents");
+    }
+
+    private static String href(RpmFile rpm) {
+        return (rpm.source() ? SOURCES : PACKAGES) + "/" + rpm.canonicalFileName();
+    }
+
+    private static String folder(String href) {
+        return href.substring(0, href.lastIndexOf('/'));
+    }
+
+    private static String name(String href) {
+        return href.substring(href.lastIndexOf('/') + 1);
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // a staging folder left in the cache costs disk only
+        }
+    }
+}

@@ -1,0 +1,243 @@
+package dev.kiln.repo.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.kiln.KilnException;
+import dev.kiln.Sha256;
+import dev.kiln.config.TargetConfig;
+import dev.kiln.repo.Publication;
+import dev.kiln.repo.PublishTarget;
+import dev.kiln.repo.Targets;
+import dev.kiln.rpm.KeyGenerator;
+import dev.kiln.rpm.RpmSigner;
+import dev.kiln.rpm.SigningKey;
+import dev.kiln.rpm.TestRpms;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The WebDAV target against a real nginx with its WebDAV modules on loopback, read back by real dnf. */
+class WebDavTargetIT {
+
+    @TempDir
+    static Path dir;
+    static SigningKey key;
+    static List<Path> rpms = new ArrayList<>();
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        assumeTrue(NginxDav.available(), "nginx with libnginx-mod-http-dav-ext is not installed (ci/test installs it)");
+        key = KeyGenerator.generate(dir.resolve("key.sec.asc"), dir.resolve("key.pub.asc"), "Kiln Test <t@kiln.dev>", "pw".toCharArray());
+        for (int i = 0; i < 12; i++) {
+            Path rpm = TestRpms.binary(Files.createTempDirectory(dir, "b"), "kiln-dav", "1." + i, "w19.zstdio");
+            new RpmSigner(key).sign(rpm);
+            rpms.add(rpm);
+        }
+    }
+
+    static TargetConfig target(URI url) {
+        return new TargetConfig("company", TargetConfig.Kind.WEBDAV, Optional.empty(), Optional.of(url), "",
+                TargetConfig.DEFAULT_GRACE, Duration.ofSeconds(60), TargetConfig.DEFAULT_INDEX_TIMEOUT);
+    }
+
+    static PublishTarget open(URI url, Map<String, String> env, Path cache) {
+        return Targets.open(target(url), env, cache);
+    }
+
+    @Test
+    void dnfInstallsWhatWasPublishedWithBothSignatureChecksAndANoOpPublishChangesNoByte() throws Exception {
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-install"), "")) {
+            PublishTarget target = open(nginx.url(), Map.of(), dir.resolve("cache-install"));
+            Publication first = target.publish(List.of(rpms.get(0), rpms.get(1)), Map.of(), key);
+            assertThat(first.added()).containsExactly("kiln-dav-1.0-1.noarch.rpm", "kiln-dav-1.1-1.noarch.rpm");
+            assertThat(first.metadataChanged()).isTrue();
+
+            Path root = Files.createTempDirectory(dir, "root");
+            TestRpms.Run run = TestRpms.dnf(root, nginx.url(), "install", "kiln-dav");
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(root.resolve("usr/share/kiln-dav/1.1.txt")).exists();
+
+            Path repomd = nginx.repository().resolve("repodata/repomd.xml");
+            byte[] before = Files.readAllBytes(repomd);
+            String tree = treeDigest(nginx.repository());
+            Publication again = target.publish(List.of(rpms.get(0), rpms.get(1)), Map.of(), key);
+            assertThat(again.metadataChanged()).isFalse();
+            assertThat(again.unchanged()).hasSize(2);
+            assertThat(treeDigest(nginx.repository())).as("nothing on the server changed").isEqualTo(tree);
+
+            // a second machine (empty cache) adds one: it downloads the documents once and appends
+            PublishTarget other = open(nginx.url(), Map.of(), dir.resolve("cache-install-2"));
+            other.publish(List.of(rpms.get(2)), Map.of(), key);
+            assertThat(Files.readAllBytes(repomd)).isNotEqualTo(before);
+            assertThat(target.list()).extracting(Object::toString)
+                    .containsExactly("kiln-dav-1.0-1.noarch", "kiln-dav-1.1-1.noarch", "kiln-dav-1.2-1.noarch");
+            // the files of the replaced repomd.xml are still served (grace), beside the new ones
+            for (String href : dev.kiln.repo.RetainedMetadata.locations(before)) {
+                assertThat(nginx.repository().resolve(href)).as(href).exists();
+            }
+            TestRpms.Run upgrade = TestRpms.dnf(root, nginx.url(), "--refresh", "upgrade", "kiln-dav");
+            assertThat(upgrade.exitCode()).as(upgrade.output()).isZero();
+            assertThat(root.resolve("usr/share/kiln-dav/1.2.txt")).exists();
+            // nothing a publish uses in passing is left behind
+            assertThat(nginx.repository().resolve(".kiln/pending")).isEmptyDirectory();
+            assertThat(nginx.repository().resolve(".kiln/lock")).doesNotExist();
+            try (Stream<Path> top = Files.list(nginx.repository())) {
+                assertThat(top.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(
+                        ".kiln", "Packages", "SRPMS", "repodata", "RPM-GPG-KEY-kiln");
+            }
+        }
+    }
+
+    @Test
+    void aReleaseIsImmutableAndARefusedPublishWritesNothing() throws Exception {
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-immutable"), "")) {
+            PublishTarget target = open(nginx.url(), Map.of(), dir.resolve("cache-immutable"));
+            target.publish(List.of(rpms.get(0)), Map.of(), key);
+            String before = treeDigest(nginx.repository());
+            Path rebuilt = TestRpms.binary(Files.createTempDirectory(dir, "rebuilt"), "kiln-dav", "1.0", "w19.zstdio");
+            new RpmSigner(key).sign(rebuilt);
+            assertThat(Files.mismatch(rebuilt, rpms.get(0))).isNotEqualTo(-1);
+
+            assertThatThrownBy(() -> target.publish(List.of(rpms.get(3), rebuilt), Map.of(), key))
+                    .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                    .hasMessageContaining("kiln-dav-1.0-1.noarch.rpm is already published on target company with different content");
+            assertThat(treeDigest(nginx.repository())).isEqualTo(before);
+        }
+    }
+
+    @Test
+    void wrongOrMissingCredentialsAre401AndAReadOnlyAccountIs403NamedAsSuchWithExit3() throws Exception {
+        try (NginxDav nginx = NginxDav.startWithPassword(dir.resolve("nginx-auth"), "publisher", "s3cret-pass")) {
+            assertThatThrownBy(() -> open(nginx.url(), Map.of(), dir.resolve("cache-auth")).publish(List.of(rpms.get(0)), Map.of(), key))
+                    .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                    .hasMessageContaining("401 Unauthorized").hasMessageContaining("no credentials were sent")
+                    .hasMessageContaining("KILN_TARGET_COMPANY_USERNAME");
+            Map<String, String> wrong = Map.of("KILN_TARGET_COMPANY_USERNAME", "publisher", "KILN_TARGET_COMPANY_PASSWORD", "guess");
+            assertThatThrownBy(() -> open(nginx.url(), wrong, dir.resolve("cache-auth")).publish(List.of(rpms.get(0)), Map.of(), key))
+                    .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                    .hasMessageContaining("401 Unauthorized for the credentials from KILN_TARGET_COMPANY_USERNAME")
+                    .message().doesNotContain("guess");
+            assertThat(Files.exists(nginx.repository().resolve("Packages"))).isFalse();
+
+            Path netrc = dir.resolve("netrc");
+            Files.writeString(netrc, "machine 127.0.0.1 login publisher password s3cret-pass\n");
+            Publication ok = open(nginx.url(), Map.of("NETRC", netrc.toString()), dir.resolve("cache-auth"))
+                    .publish(List.of(rpms.get(0)), Map.of(), key);
+            assertThat(ok.added()).containsExactly("kiln-dav-1.0-1.noarch.rpm");
+        }
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-readonly"), "limit_except GET HEAD PROPFIND { deny all; }")) {
+            assertThatThrownBy(() -> open(nginx.url(), Map.of(), dir.resolve("cache-ro")).publish(List.of(rpms.get(0)), Map.of(), key))
+                    .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                    .hasMessageContaining("403 Forbidden").hasMessageContaining("give that account write access");
+        }
+    }
+
+    @Test
+    void anUnreachableTargetIsExit3AfterRetriesWithNothingWritten() throws Exception {
+        int port;
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> open(URI.create("http://127.0.0.1:" + port + "/repo/"), Map.of(), dir.resolve("cache-down"))
+                .publish(List.of(rpms.get(0)), Map.of(), key))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                .hasMessageContaining("cannot be reached").hasMessageContaining(WebDav.ATTEMPTS + " attempts");
+        System.out.println("unreachable target reported after " + (System.nanoTime() - started) / 1_000_000 + " ms");
+    }
+
+    @Test
+    void concurrentPublishersLoseNoPackage() throws Exception {
+        int rounds = 4;
+        int publishers = 3;
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-concurrent"), "")) {
+            List<String> expected = Collections.synchronizedList(new ArrayList<>());
+            try (ExecutorService pool = Executors.newFixedThreadPool(publishers)) {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int p = 0; p < publishers; p++) {
+                    int publisher = p;
+                    futures.add(pool.submit(() -> {
+                        // each publisher its own cache, as on its own machine
+                        PublishTarget target = open(nginx.url(), Map.of(), dir.resolve("cache-concurrent-" + publisher));
+                        for (int r = 0; r < rounds; r++) {
+                            Path rpm = rpms.get(publisher * rounds + r);
+                            target.publish(List.of(rpm), Map.of(), key);
+                            expected.add(rpm.getFileName().toString().replace(".rpm", ""));
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : futures) {
+                    f.get();
+                }
+            }
+            List<String> listed = open(nginx.url(), Map.of(), dir.resolve("cache-concurrent-check")).list().stream()
+                    .map(Object::toString).toList();
+            assertThat(listed).containsExactlyInAnyOrderElementsOf(expected).hasSize(rounds * publishers);
+            Path root = Files.createTempDirectory(dir, "root");
+            TestRpms.Run run = TestRpms.dnf(root, nginx.url(), "install", "kiln-dav-1.11");
+            assertThat(run.exitCode()).as(run.output()).isZero();
+        }
+    }
+
+    @Test
+    void theNextPublishRemovesWhatAKilledOneLeftAndTheRepositoryStaysReadable() throws Exception {
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-leftovers"), "")) {
+            Path cache = dir.resolve("cache-leftovers");
+            PublishTarget target = open(nginx.url(), Map.of(), cache);
+            target.publish(List.of(rpms.get(0)), Map.of(), key);
+            // What a publisher killed after uploading and before the swap leaves: its journal, its
+            // package (uploaded, not indexed), a half-uploaded temporary file, its staging collection, its lock.
+            Path repo = nginx.repository();
+            Files.writeString(repo.resolve(".kiln/pending/dead-publish"), "Packages/kiln-dav-1.5-1.noarch.rpm");
+            Files.copy(rpms.get(5), repo.resolve("Packages/kiln-dav-1.5-1.noarch.rpm"));
+            Files.writeString(repo.resolve("Packages/.kiln-dav-1.5-1.noarch.rpm.dead-publish.part"), "half");
+            Files.createDirectories(repo.resolve("repodata.next-dead-publish"));
+            Files.writeString(repo.resolve("repodata.next-dead-publish/repomd.xml"), "<repomd/>");
+            Files.writeString(repo.resolve(".kiln/lock"), "id=dead\nhost=" + java.net.InetAddress.getLocalHost().getHostName()
+                    + "\npid=999999\nsince=2026-01-01T00:00:00Z\nexpires=2099-01-01T00:00:00Z\n");
+            Path root = Files.createTempDirectory(dir, "root");
+            TestRpms.Run before = TestRpms.dnf(root, nginx.url(), "install", "kiln-dav");
+            assertThat(before.exitCode()).as("the live metadata is untouched by the leftovers: " + before.output()).isZero();
+
+            target.publish(List.of(rpms.get(6)), Map.of(), key);
+
+            assertThat(repo.resolve("Packages/kiln-dav-1.5-1.noarch.rpm")).doesNotExist();
+            assertThat(repo.resolve("Packages/.kiln-dav-1.5-1.noarch.rpm.dead-publish.part")).doesNotExist();
+            assertThat(repo.resolve("repodata.next-dead-publish")).doesNotExist();
+            assertThat(repo.resolve(".kiln/pending")).isEmptyDirectory();
+            assertThat(target.list()).extracting(Object::toString).containsExactly("kiln-dav-1.0-1.noarch", "kiln-dav-1.6-1.noarch");
+        }
+    }
+
+    /** Every file under {@code root} with its SHA-256, sorted. */
+    static String treeDigest(Path root) throws IOException {
+        StringBuilder tree = new StringBuilder();
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted()::iterator) {
+                tree.append(root.relativize(p)).append(' ');
+                if (Files.isRegularFile(p)) {
+                    tree.append(Sha256.hex(p));
+                }
+                tree.append('\n');
+            }
+        }
+        return tree.toString();
+    }
+}
