@@ -9,6 +9,7 @@ import dev.kiln.pipeline.BuildRun;
 import dev.kiln.pipeline.BuildService;
 import dev.kiln.config.ConfigLoader;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.config.TargetConfig;
 import dev.kiln.repo.DirectoryRepository;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,6 +33,7 @@ class BuildCommand extends KilnCommand {
                         Opt.flag("force", "rebuild packages the repository already holds a build of"),
                         Opt.flag("check-reproducible", "build each package twice and report any difference (no publish)"),
                         Opt.flag("no-publish", "build and sign, but do not publish to the repository"),
+                        Opt.value("target", "NAME", "also publish to this target of kiln.yaml (default: the first)"),
                         Opt.flag("accept-changes", "publish even when the release guard finds moved or removed paths (recorded)"),
                         Opt.value("report-junit", "FILE", "write a JUnit XML report, one test case per package"),
                         Opt.flag("json", "print one JSON document with the results to stdout")));
@@ -57,7 +59,8 @@ class BuildCommand extends KilnCommand {
                 !invocation.flag("no-publish"), invocation.flag("accept-changes"), jobs, invocation.flag("keep-going"),
                 invocation.flag("force"), invocation.flag("check-reproducible"), List.copyOf(command));
         BuildListener listener = Progress.to(out);
-        BuildRun run = new BuildService(config, listener).run(request);
+        TargetConfig target = config.target(invocation.value("target"));
+        BuildRun run = new BuildService(config, listener, target, System.getenv()).run(request);
         run.outcomes().stream().filter(BuildOutcome.Failed.class::isInstance)
                 .forEach(f -> out.error(((BuildOutcome.Failed) f).message()));
         invocation.value("report-junit").ifPresent(file -> JunitReport.write(config.root().resolve(file), "kiln build", run.outcomes(),

@@ -6,6 +6,7 @@ import dev.kiln.pipeline.PublishService;
 import dev.kiln.repo.Publication;
 import dev.kiln.repo.PublishTarget;
 import dev.kiln.repo.Targets;
+import dev.kiln.repo.Verification;
 import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.repo.RepositoryServer;
 import dev.kiln.rpm.Nevra;
@@ -86,6 +87,41 @@ class RepoCommands {
                 }
                 packages.forEach(n -> out.result(n.toString()));
                 return 0;
+            }
+        };
+    }
+
+    @Bean
+    KilnCommand repoVerify() {
+        return new KilnCommand("repo verify", "Check every checksum and signature of what a target serves", "", 0, 0,
+                List.of(KilnCommand.Opt.value("target", "NAME", "a target of kiln.yaml (default: the first)"),
+                        KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+            @Override
+            protected int run(Invocation invocation, Output out) {
+                KilnConfig config = config(invocation);
+                TargetConfig target = config.target(invocation.value("target"));
+                long started = System.nanoTime();
+                Verification v;
+                try (PublishTarget opened = Targets.open(target, System.getenv(), config.cache())) {
+                    v = opened.verify(dev.kiln.pipeline.Keys.load(config.signing()));
+                }
+                long millis = (System.nanoTime() - started) / 1_000_000;
+                if (invocation.flag("json")) {
+                    Map<String, Object> doc = new LinkedHashMap<>();
+                    doc.put("target", target.name());
+                    doc.put("ok", v.ok());
+                    doc.put("packages", v.packages());
+                    doc.put("metadataFiles", v.metadataFiles());
+                    doc.put("problems", v.problems().stream().map(p -> Map.of("kind", p.kind(), "path", p.path(), "detail", p.detail())).toList());
+                    doc.put("millis", millis);
+                    out.json(doc);
+                } else {
+                    v.problems().forEach(p -> out.result(p.kind() + ": " + p.path() + " " + p.detail()));
+                    out.result((v.ok() ? "OK: " : v.problems().size() + " problem(s): ") + "target " + target.name() + " ("
+                            + target.describe() + "), " + v.packages() + " package(s) and " + v.metadataFiles()
+                            + " metadata file(s) checked in " + millis + " ms");
+                }
+                return v.ok() ? 0 : 1;
             }
         };
     }

@@ -7,7 +7,11 @@ import dev.kiln.container.PinnedImage;
 import dev.kiln.container.ProvidedCapability;
 import dev.kiln.git.DefinitionRepository;
 import dev.kiln.guard.Releases;
+import dev.kiln.config.TargetConfig;
 import dev.kiln.repo.DirectoryRepository;
+import dev.kiln.repo.Publication;
+import dev.kiln.repo.PublishTarget;
+import dev.kiln.repo.Targets;
 import dev.kiln.repo.PublishedBuild;
 import dev.kiln.rpm.RpmFile;
 import dev.kiln.rpm.SigningKey;
@@ -50,10 +54,28 @@ public final class BuildService {
 
     private final KilnConfig config;
     private final BuildListener listener;
+    private final TargetConfig releaseTarget;
+    private final Map<String, String> env;
 
     public BuildService(KilnConfig config, BuildListener listener) {
+        this(config, listener, config.target(Optional.empty()), System.getenv());
+    }
+
+    /**
+     * @param releaseTarget where a publishing build ships: beside the project's own repository (which
+     *     builds read their dependencies, released versions and build keys from), unless it is that folder
+     * @param env where the target's credentials come from
+     */
+    public BuildService(KilnConfig config, BuildListener listener, TargetConfig releaseTarget, Map<String, String> env) {
         this.config = config;
         this.listener = listener;
+        this.releaseTarget = releaseTarget;
+        this.env = env;
+    }
+
+    /** Whether builds ship anywhere but the project's own repository folder. */
+    private boolean shipsElsewhere() {
+        return !(releaseTarget.kind() == TargetConfig.Kind.DIRECTORY && releaseTarget.path().equals(Optional.of(config.repository())));
     }
 
     /** Builds, failing with the first failure's error: for callers that need every package built. */
@@ -134,6 +156,12 @@ public final class BuildService {
                                     + " first (a published build records the commit it was built from), or build with --no-publish");
                         }
                         repository.checkWritable();
+                        if (shipsElsewhere()) {
+                            // unreachable, refused credentials or an unwritable folder stop the run before any build work
+                            try (PublishTarget ship = Targets.open(releaseTarget, env, config.cache())) {
+                                ship.check();
+                            }
+                        }
                     }
                     SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
                     PinnedImage pinned = session.image();
@@ -504,6 +532,14 @@ public final class BuildService {
             byte[] statement = provenance(r, all, image, request);
             all.forEach(rpm -> provenance.put(rpm, statement));
             files.addAll(all);
+        }
+        if (shipsElsewhere()) {
+            // The target first: when it fails, nothing is published anywhere, and the build can simply be run again.
+            listener.stage("Start: publish to target " + releaseTarget.name() + " (" + releaseTarget.describe() + ")");
+            try (PublishTarget target = Targets.open(releaseTarget, env, config.cache())) {
+                Publication shipped = target.publish(files, provenance, key);
+                listener.stage("Finish: publish to target " + releaseTarget.name() + " (" + shipped.added().size() + " file(s) added)");
+            }
         }
         repository.publish(files, provenance, key);
         List<BuildOutcome> published = new ArrayList<>();

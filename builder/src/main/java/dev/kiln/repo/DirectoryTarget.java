@@ -45,6 +45,23 @@ public final class DirectoryTarget implements PublishTarget {
     }
 
     @Override
+    public Verification verify(SigningKey key) {
+        try (SnapshotLease lease = repository.lease()) {
+            if (lease == null) {
+                return new Verification(config.name(), 0, 0, List.of());
+            }
+            Path snapshot = lease.snapshot();
+            return Verification.check(config.name(), path -> {
+                Path file = snapshot.resolve(path).normalize();
+                return file.startsWith(snapshot) && java.nio.file.Files.isRegularFile(file) ? java.util.Optional.of(file)
+                        : java.util.Optional.empty();
+            }, key);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
     public List<Nevra> list() {
         return repository.list();
     }

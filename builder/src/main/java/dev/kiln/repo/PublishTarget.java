@@ -41,6 +41,12 @@ public interface PublishTarget extends AutoCloseable {
      */
     Publication publish(List<Path> rpms, Map<Path, byte[]> provenance, SigningKey key);
 
+    /**
+     * Checks every checksum and signature of what is published ({@link Verification#check}),
+     * reading every package: the cost of a full download for a server target.
+     */
+    Verification verify(SigningKey key);
+
     /** The published binary packages, sorted by NEVRA string. */
     List<Nevra> list();
 

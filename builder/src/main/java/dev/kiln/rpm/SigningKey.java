@@ -199,6 +199,15 @@ public final class SigningKey {
         }
     }
 
+    /** Whether {@code armored} (an ASCII-armored detached signature, like repomd.xml.asc) is this key's valid signature over {@code data}. */
+    public boolean verifiesDetached(byte[] data, byte[] armored) {
+        try (InputStream in = PGPUtil.getDecoderStream(new ByteArrayInputStream(armored))) {
+            return verifies(data, in.readAllBytes());
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The key id ({@code %016X}) that made signature {@code packet}, or empty when it does not parse. */
     static String issuer(byte[] packet) {
         try {

@@ -165,6 +165,17 @@ public final class WebDav {
         return transfer("MOVE", from, to, overwrite);
     }
 
+    /** A create-only rename: true when done, false when {@code to} exists or {@code from} is gone (404). */
+    public boolean moveIfAbsent(String from, String to) {
+        List<String> headers = List.of("Destination", uri(to).toString(), "Overwrite", "F");
+        HttpResponse<String> r = send("MOVE", from, HttpRequest.BodyPublishers.noBody(), HttpResponse.BodyHandlers.ofString(), headers);
+        if (r.statusCode() == 412 || r.statusCode() == 404) {
+            return false;
+        }
+        expect(r, "MOVE", from, 201, 204);
+        return true;
+    }
+
     /** Copies {@code from} to {@code to} on the server, replacing what is there. */
     public void copy(String from, String to) {
         transfer("COPY", from, to, true);

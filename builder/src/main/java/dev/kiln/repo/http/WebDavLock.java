@@ -58,7 +58,13 @@ final class WebDavLock implements AutoCloseable {
             Instant now = clock.instant();
             String temp = ".kiln/lock." + id + ".part";
             dav.put(temp, render(id, host, now).getBytes(StandardCharsets.UTF_8));
-            if (dav.move(temp, PATH, false)) {
+            if (dav.moveIfAbsent(temp, PATH)) {
+                // what acquirers killed before their rename left (one that is alive and loses its file here just tries again)
+                for (String name : dav.list(".kiln/")) {
+                    if (name.startsWith("lock.") && !name.equals("lock." + id + ".part")) {
+                        dav.delete(".kiln/" + name);
+                    }
+                }
                 return new WebDavLock(dav, clock, id, host, now);
             }
             dav.delete(temp);
@@ -98,12 +104,12 @@ final class WebDavLock implements AutoCloseable {
      */
     private static void breakLock(WebDav dav, Holder stale, String id) {
         String aside = ".kiln/lock.broken-" + id;
-        if (!dav.move(PATH, aside, false)) {
+        if (!dav.moveIfAbsent(PATH, aside)) {
             return;
         }
         Optional<Holder> moved = dav.get(aside).flatMap(b -> parse(new String(b, StandardCharsets.UTF_8)));
         if (moved.isPresent() && !moved.get().id().equals(stale.id())) {
-            dav.move(aside, PATH, false);
+            dav.moveIfAbsent(aside, PATH);
         }
         dav.delete(aside);
     }

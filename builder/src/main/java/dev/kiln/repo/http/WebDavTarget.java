@@ -100,6 +100,27 @@ public final class WebDavTarget implements PublishTarget {
     }
 
     @Override
+    public dev.kiln.repo.Verification verify(SigningKey key) {
+        Path scratch = null;
+        try {
+            scratch = Files.createTempDirectory(Files.createDirectories(cache), "verify-");
+            Path folder = scratch;
+            return dev.kiln.repo.Verification.check(config.name(), path -> {
+                // metadata under its own name (the package list is read by name), packages one at a time
+                Path file = folder.resolve(path.startsWith(REPODATA + "/") ? name(path) : "package.rpm");
+                Files.deleteIfExists(file);
+                return dav.download(path, file) ? Optional.of(file) : Optional.empty();
+            }, key);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            if (scratch != null) {
+                deleteTree(scratch);
+            }
+        }
+    }
+
+    @Override
     public List<Nevra> list() {
         Optional<byte[]> repomd = dav.get(REPODATA + "/" + Repodata.REPOMD);
         if (repomd.isEmpty()) {

@@ -226,6 +226,48 @@ class WebDavTargetIT {
         }
     }
 
+    @Test
+    void verifyReportsEveryProblemOnBothKinds() throws Exception {
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-verify"), "")) {
+            Path folder = dir.resolve("verify-dir/repo");
+            List<PublishTarget> targets = List.of(open(nginx.url(), Map.of(), dir.resolve("cache-verify")),
+                    Targets.open(TargetConfig.localDirectory(folder), Map.of(), dir.resolve("cache-verify")));
+            List<Path> roots = List.of(nginx.repository(), folder);
+            for (int i = 0; i < targets.size(); i++) {
+                PublishTarget target = targets.get(i);
+                target.publish(List.of(rpms.get(0), rpms.get(1), rpms.get(2)), Map.of(), key);
+                dev.kiln.repo.Verification good = target.verify(key);
+                assertThat(good.problems()).as(target.config().describe()).isEmpty();
+                assertThat(good.packages()).isEqualTo(3);
+                assertThat(good.metadataFiles()).isEqualTo(4);
+
+                Path root = roots.get(i).toRealPath();
+                // another key's package in place of one, a cut package, a changed repomd.xml
+                Path foreign = TestRpms.binary(Files.createTempDirectory(dir, "foreign"), "kiln-dav", "1.0", "w19.zstdio");
+                new RpmSigner(KeyGenerator.generate(dir.resolve("other-" + i + ".asc"), dir.resolve("other-" + i + ".pub"),
+                        "Other <o@x>", "pw".toCharArray())).sign(foreign);
+                replace(root.resolve("Packages/kiln-dav-1.0-1.noarch.rpm"), Files.readAllBytes(foreign));
+                byte[] cut = Files.readAllBytes(root.resolve("Packages/kiln-dav-1.1-1.noarch.rpm"));
+                replace(root.resolve("Packages/kiln-dav-1.1-1.noarch.rpm"), java.util.Arrays.copyOf(cut, cut.length - 10));
+                Path repomd = root.resolve("repodata/repomd.xml");
+                replace(repomd, Files.readString(repomd).replace("<revision>", "<revision>1").getBytes());
+
+                dev.kiln.repo.Verification bad = target.verify(key);
+                assertThat(bad.problems()).as(target.config().describe()).extracting(p -> p.kind() + " " + p.path())
+                        .containsExactlyInAnyOrder("metadata-signature repodata/repomd.xml.asc",
+                                "checksum Packages/kiln-dav-1.0-1.noarch.rpm", "checksum Packages/kiln-dav-1.1-1.noarch.rpm");
+            }
+        }
+    }
+
+    /** Replaces a file's bytes in place (a hard link into a directory target's snapshot is replaced through it). */
+    private static void replace(Path file, byte[] content) throws IOException {
+        Path real = file.toRealPath();
+        Path temp = real.resolveSibling(real.getFileName() + ".tamper");
+        Files.write(temp, content);
+        Files.move(temp, real, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
     /** Every file under {@code root} with its SHA-256, sorted. */
     static String treeDigest(Path root) throws IOException {
         StringBuilder tree = new StringBuilder();

@@ -1,0 +1,43 @@
+package dev.kiln.repo;
+
+import dev.kiln.config.TargetConfig;
+import dev.kiln.rpm.SigningKey;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A publisher for crash tests, run as its own JVM and killed with SIGKILL at a random moment:
+ * publishes {@code synth-1.<i>-1.noarch.rpm} from a folder, one per publish, from index {@code start}
+ * on, printing {@code ready} once set up and {@code published <i>} after each publish.
+ *
+ * <p>Arguments: {@code directory|webdav}, the folder or URL, the cache folder, the secret key file,
+ * the RPM folder, the first index, and optionally how many to publish (a training run for the JVM's AOT cache).
+ */
+public final class PublishLoop {
+
+    private PublishLoop() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        TargetConfig config = args[0].equals("directory") ? TargetConfig.localDirectory(Path.of(args[1]))
+                : new TargetConfig("crash", TargetConfig.Kind.WEBDAV, Optional.empty(), Optional.of(URI.create(args[1])), "",
+                        TargetConfig.DEFAULT_GRACE, Duration.ofSeconds(60), TargetConfig.DEFAULT_INDEX_TIMEOUT);
+        SigningKey key = SigningKey.load(Path.of(args[3]), "pw".toCharArray());
+        Path rpms = Path.of(args[4]);
+        try (PublishTarget target = Targets.open(config, Map.of(), Path.of(args[2]))) {
+            System.out.println("ready");
+            System.out.flush();
+            int first = Integer.parseInt(args[5]);
+            int last = args.length > 6 ? first + Integer.parseInt(args[6]) : Integer.MAX_VALUE; // a training run stops
+            for (int i = first; i < last; i++) {
+                target.publish(List.of(rpms.resolve("synth-1." + i + "-1.noarch.rpm")), Map.of(), key);
+                System.out.println("published " + i);
+                System.out.flush();
+            }
+        }
+    }
+}

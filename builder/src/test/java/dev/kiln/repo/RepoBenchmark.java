@@ -1,0 +1,227 @@
+package dev.kiln.repo;
+
+import dev.kiln.repo.repodata.Repodata;
+import dev.kiln.rpm.KeyGenerator;
+import dev.kiln.rpm.RpmSigner;
+import dev.kiln.rpm.SigningKey;
+import dev.kiln.rpm.SyntheticRpms;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The figures of {@code ci/benchmark-repo}, each against the reference tool in the same run, the
+ * tools interleaved: indexing N packages ({@code createrepo_c --no-database}), adding one package to
+ * a repository of N inside one warm process ({@code createrepo_c --no-database --update}), and
+ * signing ({@code rpmsign --addsign} over the same files). Run with the launcher's JVM flags.
+ *
+ * <p>Arguments: a work folder (packages are kept there between runs), {@code index|add|sign}, N, runs.
+ */
+public final class RepoBenchmark {
+
+    private RepoBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path work = Files.createDirectories(Path.of(args[0]));
+        String what = args[1];
+        int n = Integer.parseInt(args[2]);
+        int runs = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+        SigningKey key = key(work);
+        switch (what) {
+            case "index" -> index(work, n, runs, key);
+            case "add" -> add(work, n, runs, key);
+            case "sign" -> sign(work, n, runs, key);
+            default -> throw new IllegalArgumentException("index, add or sign");
+        }
+    }
+
+    static SigningKey key(Path work) {
+        Path secret = work.resolve("key.asc");
+        if (!Files.exists(secret)) {
+            return KeyGenerator.generate(secret, work.resolve("key.pub"), "Kiln Benchmark <bench@kiln.dev>", new char[0]);
+        }
+        return SigningKey.load(secret, new char[0]);
+    }
+
+    /** N signed synthetic packages in {@code work/rpms-N/Packages}, made once and kept. */
+    static List<Path> packages(Path work, int n, SigningKey key) throws IOException {
+        Path folder = work.resolve("rpms-" + n).resolve("Packages");
+        Path done = folder.resolveSibling(".complete");
+        if (!Files.exists(done)) {
+            long started = System.nanoTime();
+            RpmSigner signer = new RpmSigner(key);
+            for (int i = 0; i < n; i++) {
+                SyntheticRpms.write(folder, String.format("bench%06d", i), "1.0", signer);
+            }
+            Files.writeString(done, "");
+            System.err.printf("made %d signed synthetic RPMs in %.1f s%n", n, (System.nanoTime() - started) / 1e9);
+        }
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(p -> p.toString().endsWith(".rpm")).sorted().toList();
+        }
+    }
+
+    static void index(Path work, int n, int runs, SigningKey key) throws Exception {
+        List<Path> rpms = packages(work, n, key);
+        Path repo = rpms.getFirst().getParent().getParent();
+        long[] kiln = new long[runs];
+        long[] createrepo = new long[runs];
+        for (int r = 0; r < runs; r++) {
+            Path out = Files.createTempDirectory(work, "kiln-index-");
+            long t0 = System.nanoTime();
+            Repodata.Written written = Repodata.write(null, null, Repodata.read(rpms, p -> "Packages/" + p.getFileName()), out, Instant.now());
+            Files.write(out.resolve(Repodata.REPOMD), written.repomd());
+            key.detachedSignature(written.repomd());
+            kiln[r] = (System.nanoTime() - t0) / 1_000_000;
+            deleteTree(out);
+            deleteTree(repo.resolve("repodata"));
+            t0 = System.nanoTime();
+            run("createrepo_c", "--quiet", "--no-database", repo.toString());
+            createrepo[r] = (System.nanoTime() - t0) / 1_000_000;
+        }
+        report("full index of " + n + " packages (headers read, three documents written, repomd signed)", kiln, createrepo,
+                "createrepo_c --no-database");
+    }
+
+    static void add(Path work, int n, int runs, SigningKey key) throws Exception {
+        List<Path> rpms = packages(work, n, key);
+        Path extra = work.resolve("extra-" + n);
+        List<Path> added = new ArrayList<>();
+        RpmSigner signer = new RpmSigner(key);
+        for (int r = 0; r < runs * 2 + 3; r++) {
+            added.add(SyntheticRpms.write(extra, "added" + r, "1.0", signer));
+        }
+        // Kiln: a directory repository of N, one warm process, one package per publish
+        Path location = work.resolve("kiln-repo-" + n + "-" + System.nanoTime());
+        DirectoryRepository repository = new DirectoryRepository(location);
+        long t0 = System.nanoTime();
+        repository.publish(rpms, key);
+        System.err.printf("Kiln published the %d packages into an empty repository in %d ms%n", n, (System.nanoTime() - t0) / 1_000_000);
+        repository.publish(List.of(added.get(0)), key);
+        repository.publish(List.of(added.get(1)), key); // warm
+        // createrepo_c: the same packages indexed once, then --update after each new file
+        Path reference = work.resolve("rpms-" + n);
+        deleteTree(reference.resolve("repodata"));
+        run("createrepo_c", "--quiet", "--no-database", reference.toString());
+        long[] kiln = new long[runs];
+        long[] createrepo = new long[runs];
+        List<Path> copied = new ArrayList<>();
+        for (int r = 0; r < runs; r++) {
+            t0 = System.nanoTime();
+            repository.publish(List.of(added.get(2 + r)), key);
+            kiln[r] = (System.nanoTime() - t0) / 1_000_000;
+            Path copy = Files.copy(added.get(2 + r), reference.resolve("Packages").resolve(added.get(2 + r).getFileName()));
+            copied.add(copy);
+            t0 = System.nanoTime();
+            run("createrepo_c", "--quiet", "--no-database", "--update", reference.toString());
+            createrepo[r] = (System.nanoTime() - t0) / 1_000_000;
+        }
+        for (Path copy : copied) {
+            Files.delete(copy);
+        }
+        deleteTree(reference.resolve("repodata"));
+        repository.close();
+        deleteTree(location.resolveSibling(location.getFileName() + ".snapshots"));
+        Files.deleteIfExists(location);
+        report("add 1 package to a repository of " + n + " (one warm process; whole publish: copy, index, sign, swap)",
+                kiln, createrepo, "createrepo_c --no-database --update");
+    }
+
+    static void sign(Path work, int n, int runs, SigningKey key) throws Exception {
+        Path unsigned = work.resolve("unsigned-" + n);
+        if (!Files.exists(unsigned.resolve(".complete"))) {
+            Files.createDirectories(unsigned);
+            for (int i = 0; i < n; i++) {
+                try (var builder = new org.eclipse.packager.rpm.build.RpmBuilder(String.format("sign%05d", i), "1.0", "1", "noarch", unsigned)) {
+                    builder.getInformation().setSourcePackage("sign-1.0-1.src.rpm");
+                    builder.newContext().addFile("/usr/share/sign/" + i, ("x" + i).getBytes());
+                    builder.build();
+                }
+            }
+            Files.writeString(unsigned.resolve(".complete"), "");
+        }
+        List<Path> files;
+        try (Stream<Path> list = Files.list(unsigned)) {
+            files = list.filter(p -> p.toString().endsWith(".rpm")).sorted().toList();
+        }
+        Path gpgHome = work.resolve("gnupg");
+        if (!Files.exists(gpgHome)) {
+            Files.createDirectories(gpgHome);
+            Files.setPosixFilePermissions(gpgHome, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            run("gpg", "--homedir", gpgHome.toString(), "--batch", "--import", work.resolve("key.asc").toString());
+        }
+        long[] kiln = new long[runs];
+        long[] rpmsign = new long[runs];
+        RpmSigner signer = new RpmSigner(key);
+        for (int r = 0; r < runs; r++) {
+            Path a = copyAll(files, work.resolve("sign-kiln"));
+            long t0 = System.nanoTime();
+            try (Stream<Path> list = Files.list(a)) {
+                for (Path rpm : (Iterable<Path>) list::iterator) {
+                    signer.sign(rpm);
+                }
+            }
+            kiln[r] = (System.nanoTime() - t0) / 1_000_000;
+            Path b = copyAll(files, work.resolve("sign-rpmsign"));
+            List<String> command = new ArrayList<>(List.of("rpmsign", "--define", "__gpg /usr/bin/gpg", "--define", "_gpg_path " + gpgHome,
+                    "--define", "_gpg_name " + key.keyId(), "--addsign"));
+            try (Stream<Path> list = Files.list(b)) {
+                list.sorted().forEach(p -> command.add(p.toString()));
+            }
+            t0 = System.nanoTime();
+            run(command.toArray(String[]::new));
+            rpmsign[r] = (System.nanoTime() - t0) / 1_000_000;
+        }
+        report("sign " + n + " RPMs (JVM flags: " + String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean()
+                .getInputArguments()) + ")", kiln, rpmsign, "rpmsign --addsign, one call");
+    }
+
+    private static Path copyAll(List<Path> files, Path folder) throws IOException {
+        deleteTree(folder);
+        Files.createDirectories(folder);
+        for (Path f : files) {
+            Files.copy(f, folder.resolve(f.getFileName()));
+        }
+        return folder;
+    }
+
+    private static void report(String what, long[] kiln, long[] reference, String referenceName) {
+        long k = median(kiln);
+        long ref = median(reference);
+        System.out.printf("%s%n  Kiln          %7d ms  %s%n  %-13s %7d ms  %s%n  Kiln is %.2fx %s%n", what, k, Arrays.toString(kiln),
+                referenceName.split(" ")[0], ref, Arrays.toString(reference), k <= ref ? (double) ref / Math.max(1, k)
+                        : (double) k / Math.max(1, ref), k <= ref ? "faster than " + referenceName : "SLOWER than " + referenceName);
+    }
+
+    private static long median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+    private static void run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", command).substring(0, 80) + " failed: " + out);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
