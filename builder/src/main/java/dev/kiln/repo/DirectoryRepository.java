@@ -142,12 +142,7 @@ public final class DirectoryRepository implements AutoCloseable {
             }
             PublishedBuilds.readBuildKey(e.getValue(), e.getKey().getFileName() + PROVENANCE_SUFFIX);
         }
-        List<RpmFile> incoming = rpms.stream().map(RpmFile::read).toList();
-        for (RpmFile rpm : incoming) {
-            if (!rpm.source() && !rpm.signed()) {
-                throw KilnException.badInput("RPM " + rpm.path() + " is not signed: sign it before publishing (dnf checks with gpgcheck=1)");
-            }
-        }
+        List<RpmFile> incoming = PublishTarget.readSigned(rpms);
         prepareFolders();
         // FileChannel.lock excludes other processes; within one JVM it would throw instead of wait, hence the in-process lock too.
         ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(snapshots, p -> new ReentrantLock());

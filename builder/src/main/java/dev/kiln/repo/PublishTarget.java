@@ -53,4 +53,19 @@ public interface PublishTarget extends AutoCloseable {
     @Override
     default void close() {
     }
+
+    /**
+     * Reads the headers of {@code rpms}, refusing a binary RPM without a signature (dnf checks with
+     * gpgcheck=1): the first check of every kind's publish, before anything is written.
+     */
+    static List<dev.kiln.rpm.RpmFile> readSigned(List<Path> rpms) {
+        List<dev.kiln.rpm.RpmFile> incoming = rpms.stream().map(dev.kiln.rpm.RpmFile::read).toList();
+        for (dev.kiln.rpm.RpmFile rpm : incoming) {
+            if (!rpm.source() && !rpm.signed()) {
+                throw dev.kiln.KilnException.badInput("RPM " + rpm.path() + " is not signed: sign it before publishing "
+                        + "(dnf checks with gpgcheck=1)");
+            }
+        }
+        return incoming;
+    }
 }

@@ -1,7 +1,9 @@
 package dev.kiln.repo;
 
 import dev.kiln.config.TargetConfig;
+import dev.kiln.repo.http.ArtifactoryTarget;
 import dev.kiln.repo.http.Credentials;
+import dev.kiln.repo.http.NexusTarget;
 import dev.kiln.repo.http.WebDavTarget;
 import java.nio.file.Path;
 import java.util.Map;
@@ -22,9 +24,9 @@ public final class Targets {
         return switch (config.kind()) {
             case DIRECTORY -> new DirectoryTarget(config);
             case WEBDAV -> new WebDavTarget(config, Credentials.forTarget(config, env), cache.resolve("targets").resolve(config.name()));
-            case NEXUS, ARTIFACTORY -> throw dev.kiln.KilnException.badInput("target " + config.name() + ": kind "
-                    + config.kind().spelling() + " is not supported by this version of Kiln yet: publish to a directory or "
-                    + "webdav target");
+            case NEXUS -> new NexusTarget(config, Credentials.forTarget(config, env), cache.resolve("targets").resolve(config.name()));
+            case ARTIFACTORY -> new ArtifactoryTarget(config, Credentials.forTarget(config, env),
+                    cache.resolve("targets").resolve(config.name()));
         };
     }
 }

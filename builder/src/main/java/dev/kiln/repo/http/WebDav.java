@@ -54,6 +54,12 @@ public final class WebDav {
 
     /** The absolute URL of {@code path} (relative, {@code /}-separated, each segment encoded). */
     public URI uri(String path) {
+        String query = "";
+        int q = path.indexOf('?');
+        if (q >= 0) {
+            query = path.substring(q);
+            path = path.substring(0, q);
+        }
         StringBuilder encoded = new StringBuilder();
         for (String segment : path.split("/", -1)) {
             if (!encoded.isEmpty()) {
@@ -61,7 +67,7 @@ public final class WebDav {
             }
             encoded.append(encodeSegment(segment));
         }
-        return base.resolve(encoded.toString());
+        return base.resolve(encoded + query);
     }
 
     private static String encodeSegment(String segment) {
@@ -137,6 +143,30 @@ public final class WebDav {
         } catch (java.io.FileNotFoundException e) {
             throw KilnException.badInput("no file at " + file + ": check the path");
         }
+    }
+
+    /**
+     * PUT with extra headers, answering the status instead of judging it (repository managers give
+     * statuses their own meaning: 404 to a deploy by checksum means "send the bytes").
+     */
+    public HttpResponse<String> putWith(String path, HttpRequest.BodyPublisher body, List<String> headers) {
+        return send("PUT", path, body, HttpResponse.BodyHandlers.ofString(), headers);
+    }
+
+    /** POST with an empty body to {@code path?query}; the response is judged by the caller. */
+    public HttpResponse<String> post(String path, String query) {
+        return send("POST", path + (query.isEmpty() ? "" : "?" + query), HttpRequest.BodyPublishers.noBody(),
+                HttpResponse.BodyHandlers.ofString(), List.of());
+    }
+
+    /** Fails with one line naming the target and the request unless {@code r} has one of {@code statuses}. */
+    public void check(HttpResponse<?> r, String method, String path, int... statuses) {
+        expect(r, method, path, statuses);
+    }
+
+    /** A request body from a file (streamed, and sent again on a retry). */
+    public static HttpRequest.BodyPublisher body(Path file) {
+        return publisher(file);
     }
 
     /** Removes {@code path} (a file or a collection with everything in it); nothing happens when it is gone already. */
@@ -283,6 +313,6 @@ public final class WebDav {
         String body = r.body() instanceof String text ? text.strip().lines().findFirst().orElse("") : "";
         throw KilnException.environment("target " + target.name() + " answered " + r.statusCode() + " to " + method + " " + uri(path)
                 + (body.isEmpty() ? "" : " (" + (body.length() > 200 ? body.substring(0, 200) + "..." : body) + ")")
-                + ": check that the server allows WebDAV " + method + " there");
+                + ": check that the server allows " + method + " there and that the account may do it");
     }
 }

@@ -141,12 +141,7 @@ public final class WebDavTarget implements PublishTarget {
 
     @Override
     public Publication publish(List<Path> rpms, Map<Path, byte[]> provenance, SigningKey key) {
-        List<RpmFile> incoming = rpms.stream().map(RpmFile::read).toList();
-        for (RpmFile rpm : incoming) {
-            if (!rpm.source() && !rpm.signed()) {
-                throw KilnException.badInput("RPM " + rpm.path() + " is not signed: sign it before publishing (dnf checks with gpgcheck=1)");
-            }
-        }
+        List<RpmFile> incoming = PublishTarget.readSigned(rpms);
         String id = UUID.randomUUID().toString();
         try (WebDavLock lock = WebDavLock.acquire(dav, config, clock, id)) {
             return publishLocked(incoming, provenance, key, id, lock);
@@ -232,63 +227,91 @@ public final class WebDavTarget implements PublishTarget {
         dav.mkcol(PENDING + "/");
         dav.put(PENDING + "/" + id, String.join("\n", uploads).getBytes(StandardCharsets.UTF_8));
 
-        // 2. packages and provenance, each under a temporary name first: a half-written file never has a release's name
-        dav.mkcol(PACKAGES + "/");
-        dav.mkcol(SOURCES + "/");
         List<String> added = new ArrayList<>();
-        for (RpmFile rpm : newRpms) {
-            String href = href(rpm);
-            String temp = folder(href) + "/." + rpm.canonicalFileName() + "." + id + ".part";
-            dav.put(temp, rpm.path());
-            dav.move(temp, href, true);
-            added.add(rpm.canonicalFileName());
-            lock.renewIfDue();
-        }
-        for (Map.Entry<String, byte[]> doc : newDocs.entrySet()) {
-            String temp = folder(doc.getKey()) + "/." + name(doc.getKey()) + "." + id + ".part";
-            dav.put(temp, doc.getValue());
-            dav.move(temp, doc.getKey(), true);
-            added.add(name(doc.getKey()));
-        }
-
-        // 3. the new repodata collection
-        List<Path> newBinaries = new ArrayList<>();
-        Map<Path, String> hrefs = new HashMap<>();
-        for (RpmFile rpm : newRpms) {
-            if (!rpm.source()) {
-                newBinaries.add(rpm.path());
-                hrefs.put(rpm.path(), href(rpm));
-            }
-        }
-        Path staging = Files.createDirectories(cache.resolve("staging-" + id));
         try {
-            List<PackageMetadata> metadata = Repodata.read(newBinaries, hrefs::get);
-            Repodata.Written written = Repodata.write(earlier == null ? null : documents(), earlier, metadata, staging, clock.instant());
-            String next = STAGING_PREFIX + id;
-            dav.mkcol(next + "/");
-            for (MetadataDocument.Written doc : written.documents()) {
-                dav.put(next + "/" + doc.file().getFileName(), doc.file());
+            // 2. packages and provenance, each under a temporary name first: a half-written file never has a release's name
+            dav.mkcol(PACKAGES + "/");
+            dav.mkcol(SOURCES + "/");
+            for (RpmFile rpm : newRpms) {
+                String href = href(rpm);
+                String temp = folder(href) + "/." + rpm.canonicalFileName() + "." + id + ".part";
+                dav.put(temp, rpm.path());
+                renameInto(temp, href);
+                added.add(rpm.canonicalFileName());
                 lock.renewIfDue();
             }
-            RetainedMetadata retained = retained(earlier, next, written);
-            dav.put(next + "/" + RetainedMetadata.FILE, retained.render().getBytes(StandardCharsets.UTF_8));
-            dav.put(next + "/" + PUBLISH_ID, id.getBytes(StandardCharsets.UTF_8));
-            dav.put(next + "/" + Repodata.REPOMD_SIGNATURE, key.detachedSignature(written.repomd()));
-            dav.put(next + "/" + Repodata.REPOMD, written.repomd());
-            dav.put(PUBLIC_KEY, key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
-
-            // 4. the one step clients see
-            dav.move(next + "/", REPODATA + "/", true);
-
-            Files.createDirectories(documents());
-            for (MetadataDocument.Written doc : written.documents()) {
-                Files.move(doc.file(), documents().resolve(doc.file().getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            for (Map.Entry<String, byte[]> doc : newDocs.entrySet()) {
+                String temp = folder(doc.getKey()) + "/." + name(doc.getKey()) + "." + id + ".part";
+                dav.put(temp, doc.getValue());
+                renameInto(temp, doc.getKey());
+                added.add(name(doc.getKey()));
             }
-        } finally {
-            deleteTree(staging);
+
+            // 3. the new repodata collection
+            List<Path> newBinaries = new ArrayList<>();
+            Map<Path, String> hrefs = new HashMap<>();
+            for (RpmFile rpm : newRpms) {
+                if (!rpm.source()) {
+                    newBinaries.add(rpm.path());
+                    hrefs.put(rpm.path(), href(rpm));
+                }
+            }
+            Path staging = Files.createDirectories(cache.resolve("staging-" + id));
+            try {
+                List<PackageMetadata> metadata = Repodata.read(newBinaries, hrefs::get);
+                Repodata.Written written = Repodata.write(earlier == null ? null : documents(), earlier, metadata, staging, clock.instant());
+                String next = STAGING_PREFIX + id;
+                dav.mkcol(next + "/");
+                for (MetadataDocument.Written doc : written.documents()) {
+                    dav.put(next + "/" + doc.file().getFileName(), doc.file());
+                    lock.renewIfDue();
+                }
+                RetainedMetadata retained = retained(earlier, next, written);
+                dav.put(next + "/" + RetainedMetadata.FILE, retained.render().getBytes(StandardCharsets.UTF_8));
+                dav.put(next + "/" + PUBLISH_ID, id.getBytes(StandardCharsets.UTF_8));
+                dav.put(next + "/" + Repodata.REPOMD_SIGNATURE, key.detachedSignature(written.repomd()));
+                dav.put(next + "/" + Repodata.REPOMD, written.repomd());
+                dav.put(PUBLIC_KEY, key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
+
+                // 4. the one step clients see
+                try {
+                    dav.move(next + "/", REPODATA + "/", true);
+                } catch (KilnException e) {
+                    // a retried MOVE whose first attempt the server did (its answer lost): the collection is live
+                    if (!dav.get(REPODATA + "/" + PUBLISH_ID).map(b -> new String(b, StandardCharsets.UTF_8)).orElse("").equals(id)) {
+                        throw e;
+                    }
+                }
+
+                Files.createDirectories(documents());
+                for (MetadataDocument.Written doc : written.documents()) {
+                    Files.move(doc.file(), documents().resolve(doc.file().getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                deleteTree(staging);
+            }
+        } catch (RuntimeException | IOException e) {
+            // Not killed, so clean up now: what this publish wrote goes, as the next publish would remove it.
+            try {
+                removeLeftovers(earlier);
+            } catch (RuntimeException | IOException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
         }
         dav.delete(PENDING + "/" + id);
         return new Publication(config.name(), added, unchanged, true);
+    }
+
+    /** Renames an upload into place; a retried rename whose first attempt the server did counts as done. */
+    private void renameInto(String temp, String href) {
+        try {
+            dav.move(temp, href, true);
+        } catch (KilnException e) {
+            if (dav.exists(temp) || !dav.exists(href)) {
+                throw e;
+            }
+        }
     }
 
     /**

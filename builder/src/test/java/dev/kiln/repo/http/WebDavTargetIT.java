@@ -260,6 +260,73 @@ class WebDavTargetIT {
         }
     }
 
+    @Test
+    void a5xxMidwayIsRetriedWithBackoffAndOneThatPersistsIsAClearErrorWithTheRepositoryUntouched() throws Exception {
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-5xx"), "");
+                FaultyProxy proxy = new FaultyProxy(nginx.url())) {
+            PublishTarget target = open(proxy.url(), Map.of(), dir.resolve("cache-5xx"));
+            // every fifth request answered 503 once: the publish goes through on the retries
+            proxy.fails = n -> n % 5 == 0;
+            target.publish(List.of(rpms.get(0)), Map.of(), key);
+            assertThat(proxy.failed.get()).as("503s the publish rode out").isGreaterThan(2);
+            assertThat(open(nginx.url(), Map.of(), dir.resolve("cache-5xx-check")).list()).hasSize(1);
+
+            // midway (after the lock, the journal and the first PUTs) every PUT answers 500: five attempts, one line,
+            // and the publish removes what it had written
+            String before = treeDigest(nginx.repository());
+            proxy.failMethod = "PUT";
+            proxy.failStatus = 500;
+            int from = proxy.requests.get() + 12;
+            proxy.fails = n -> n > from;
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> target.publish(List.of(rpms.get(1)), Map.of(), key))
+                    .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                    .hasMessageContaining("answered 500 to PUT").hasMessageContaining(WebDav.ATTEMPTS + " attempts");
+            System.out.println("a PUT answered 500 every time was reported after " + (System.nanoTime() - started) / 1_000_000 + " ms");
+            assertThat(treeDigest(nginx.repository())).isEqualTo(before);
+        }
+    }
+
+    @Test
+    void nginxKilledAndRestartedMidPublishLeavesTheOldOrTheNewRepository() throws Exception {
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-restart"), "")) {
+            PublishTarget target = open(nginx.url(), Map.of(), dir.resolve("cache-restart"));
+            target.publish(List.of(rpms.get(0)), Map.of(), key);
+            java.util.Random random = new java.util.Random(7);
+            Map<String, Integer> outcomes = new java.util.TreeMap<>();
+            int listed = 1;
+            for (int trial = 0; trial < 10; trial++) {
+                Path rpm = rpms.get(1 + trial);
+                var publish = java.util.concurrent.CompletableFuture.supplyAsync(() -> target.publish(List.of(rpm), Map.of(), key));
+                Thread.sleep(random.nextInt(120));
+                nginx.kill(); // SIGKILL to the master and its worker, whatever they were doing
+                Thread.sleep(random.nextInt(300));
+                nginx.start();
+                String outcome;
+                try {
+                    publish.join();
+                    outcome = "published (rode out the restart)";
+                } catch (java.util.concurrent.CompletionException e) {
+                    assertThat(e.getCause()).isInstanceOf(KilnException.class);
+                    outcome = "failed with exit " + ((KilnException) e.getCause()).exitCode();
+                }
+                outcomes.merge(outcome, 1, Integer::sum);
+                PublishTarget checker = open(nginx.url(), Map.of(), dir.resolve("cache-restart-check"));
+                assertThat(checker.verify(key).problems()).as("trial " + trial).isEmpty();
+                int now = checker.list().size();
+                assertThat(now).as("trial " + trial + ": old or new").isIn(listed, listed + 1);
+                listed = now;
+            }
+            System.out.println("nginx killed mid-publish 10 times: " + outcomes);
+            target.publish(List.of(rpms.get(11)), Map.of(), key);
+            assertThat(target.verify(key).problems()).isEmpty();
+            assertThat(nginx.repository().resolve(".kiln/pending")).isEmptyDirectory();
+            Path root = Files.createTempDirectory(dir, "root");
+            TestRpms.Run run = TestRpms.dnf(root, nginx.url(), "install", "kiln-dav-1.11");
+            assertThat(run.exitCode()).as(run.output()).isZero();
+        }
+    }
+
     /** Replaces a file's bytes in place (a hard link into a directory target's snapshot is replaced through it). */
     private static void replace(Path file, byte[] content) throws IOException {
         Path real = file.toRealPath();

@@ -1,0 +1,263 @@
+package dev.kiln.repo.http;
+
+import dev.kiln.KilnException;
+import dev.kiln.Sha256;
+import dev.kiln.config.TargetConfig;
+import dev.kiln.repo.Publication;
+import dev.kiln.repo.PublishTarget;
+import dev.kiln.repo.Verification;
+import dev.kiln.repo.repodata.ServedPrimary;
+import dev.kiln.rpm.Nevra;
+import dev.kiln.rpm.RpmFile;
+import dev.kiln.rpm.RpmSigner;
+import dev.kiln.rpm.SigningKey;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * A repository manager that computes the YUM metadata itself (Nexus, Artifactory): Kiln uploads the
+ * packages, asks for the metadata where the product offers that, and then waits, up to the target's
+ * {@code index-timeout}, until the served {@code primary.xml} lists every new package: "published"
+ * means a client can install it. The metadata, and its signature, are the manager's.
+ *
+ * <p>Subclasses say where a file is uploaded and how; this class does the rest.
+ */
+public abstract class RepositoryManagerTarget implements PublishTarget {
+
+    private static final String PROVENANCE_SUFFIX = ".provenance.json";
+
+    protected final TargetConfig config;
+    protected final WebDav http;
+    private final Path cache;
+    private final Clock clock;
+
+    protected RepositoryManagerTarget(TargetConfig config, WebDav http, Path cache, Clock clock) {
+        this.config = config;
+        this.http = http;
+        this.cache = cache;
+        this.clock = clock;
+    }
+
+    /** The path, relative to the target URL, of the repository root clients read ({@code rpm-local/} for Artifactory). */
+    protected abstract String servedRoot();
+
+    /**
+     * Uploads {@code file} to {@code path} (relative to the served root).
+     *
+     * @return false when the manager refuses because the path exists already
+     */
+    protected abstract boolean upload(String path, Path file, String sha256);
+
+    /** Called once after the uploads of a publish: the place to ask the manager for its metadata. */
+    protected void afterUploads() {
+    }
+
+    @Override
+    public TargetConfig config() {
+        return config;
+    }
+
+    @Override
+    public URI baseUrl() {
+        return http.uri(servedRoot());
+    }
+
+    @Override
+    public void check() {
+        http.get(servedRoot() + "repodata/repomd.xml");
+    }
+
+    @Override
+    public List<Nevra> list() {
+        return served().stream().map(ServedPrimary.Package::nevra).sorted(Comparator.comparing(Nevra::toString)).toList();
+    }
+
+    /** What the manager's primary.xml lists now; empty before its first metadata. */
+    protected List<ServedPrimary.Package> served() {
+        Optional<byte[]> repomd = http.get(servedRoot() + "repodata/repomd.xml");
+        if (repomd.isEmpty()) {
+            return List.of();
+        }
+        String href = ServedPrimary.primaryHref(repomd.get()).orElseThrow(() -> KilnException.environment("target "
+                + config.name() + ": " + http.uri(servedRoot() + "repodata/repomd.xml") + " names no primary metadata"));
+        Path file = temp();
+        try {
+            if (!http.download(servedRoot() + href, file)) {
+                return List.of(); // replaced between the two requests: the caller asks again
+            }
+            try (var in = Files.newInputStream(file)) {
+                return ServedPrimary.read(in);
+            }
+        } catch (IOException e) {
+            throw KilnException.environment("target " + config.name() + ": its primary metadata does not read (" + e.getMessage() + ")");
+        } finally {
+            delete(file);
+        }
+    }
+
+    @Override
+    public Publication publish(List<Path> rpms, Map<Path, byte[]> provenance, SigningKey key) {
+        List<RpmFile> incoming = PublishTarget.readSigned(rpms);
+        // Plan before any upload: what is there with the same bytes, and what would change a release.
+        List<RpmFile> fresh = new ArrayList<>();
+        List<String> unchanged = new ArrayList<>();
+        for (RpmFile rpm : incoming) {
+            String path = path(rpm);
+            if (sameBytesThere(path, rpm.path())) {
+                unchanged.add(rpm.canonicalFileName());
+            } else {
+                fresh.add(rpm);
+            }
+        }
+        if (fresh.isEmpty()) {
+            return new Publication(config.name(), List.of(), unchanged, false);
+        }
+        List<String> added = new ArrayList<>();
+        try {
+            for (RpmFile rpm : fresh) {
+                String sha = Sha256.hex(rpm.path());
+                if (!upload(path(rpm), rpm.path(), sha)) {
+                    throw changedRelease(path(rpm)); // appeared since the plan: another publisher's bytes
+                }
+                added.add(rpm.canonicalFileName());
+                byte[] json = provenance.get(rpm.path().toAbsolutePath().normalize());
+                if (json != null) {
+                    Path doc = temp();
+                    Files.write(doc, json);
+                    try {
+                        upload(path(rpm) + PROVENANCE_SUFFIX, doc, Sha256.hex(json));
+                    } finally {
+                        delete(doc);
+                    }
+                    added.add(rpm.canonicalFileName() + PROVENANCE_SUFFIX);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        afterUploads();
+        awaitListed(fresh.stream().filter(r -> !r.source()).map(RpmFile::nevra).toList());
+        return new Publication(config.name(), added, unchanged, true);
+    }
+
+    /** Waits until the served primary.xml lists every one of {@code nevras}. */
+    private void awaitListed(List<Nevra> nevras) {
+        if (nevras.isEmpty()) {
+            return;
+        }
+        Instant deadline = clock.instant().plus(config.indexTimeout());
+        long wait = 200;
+        Set<String> missing = new HashSet<>();
+        while (true) {
+            missing.clear();
+            nevras.forEach(n -> missing.add(n.toString()));
+            served().forEach(p -> missing.remove(p.nevra().toString()));
+            if (missing.isEmpty()) {
+                return;
+            }
+            if (clock.instant().isAfter(deadline)) {
+                throw KilnException.environment("target " + config.name() + " took the upload but its metadata does not list "
+                        + new java.util.TreeSet<>(missing) + " after " + config.indexTimeout().toSeconds() + " s: dnf cannot "
+                        + "install it yet; check the repository's metadata settings, or raise index-timeout in kiln.yaml");
+            }
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw KilnException.interrupted();
+            }
+            wait = Math.min(5000, wait * 2);
+        }
+    }
+
+    @Override
+    public Verification verify(SigningKey key) {
+        List<Verification.Problem> problems = new ArrayList<>();
+        List<ServedPrimary.Package> packages = served();
+        RpmSigner signer = new RpmSigner(key);
+        for (ServedPrimary.Package p : packages) {
+            Path file = temp();
+            try {
+                if (!http.download(servedRoot() + p.href(), file)) {
+                    problems.add(new Verification.Problem("missing", p.href(), "listed in the metadata"));
+                    continue;
+                }
+                if ("sha256".equals(p.checksumType()) && !Sha256.hex(file).equals(p.checksum())) {
+                    problems.add(new Verification.Problem("checksum", p.href(), "does not match its checksum in the metadata"));
+                    continue;
+                }
+                if (!(signer.check(file) instanceof RpmSigner.Signature.ByThisKey)) {
+                    problems.add(new Verification.Problem("package-signature", p.href(), "is not signed by key " + key.keyId()));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                delete(file);
+            }
+        }
+        return new Verification(config.name(), packages.size(), 0, problems);
+    }
+
+    private boolean sameBytesThere(String path, Path local) {
+        Path there = temp();
+        try {
+            if (!http.download(servedRoot() + path, there)) {
+                return false;
+            }
+            if (Files.mismatch(there, local) != -1) {
+                throw changedRelease(path);
+            }
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            delete(there);
+        }
+    }
+
+    protected KilnException changedRelease(String path) {
+        return KilnException.badInput("RPM " + path.substring(path.lastIndexOf('/') + 1) + " is already published on target "
+                + config.name() + " with different content: a release must never be overwritten; bump the Release and rebuild");
+    }
+
+    /** Where a package goes: binary ones under {@code Packages/}, source ones under {@code SRPMS/}, as Kiln's own layout. */
+    protected static String path(RpmFile rpm) {
+        return (rpm.source() ? "SRPMS/" : "Packages/") + rpm.canonicalFileName();
+    }
+
+    private Path temp() {
+        try {
+            return Files.createDirectories(cache).resolve(".transfer-" + UUID.randomUUID());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // a stray temporary file in the cache only
+        }
+    }
+
+    /** The HTTP client every server target shares: no redirects followed (credentials stay with the host they are for). */
+    static java.net.http.HttpClient client() {
+        return java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
+    }
+}

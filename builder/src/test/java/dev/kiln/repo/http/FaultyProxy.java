@@ -1,0 +1,94 @@
+package dev.kiln.repo.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
+
+/**
+ * A proxy on loopback in front of a real server that fails some requests on purpose: answers a
+ * status of its own (503, 500) or drops the connection, for the requests a rule picks by their
+ * number. Everything else is passed through unchanged.
+ */
+final class FaultyProxy implements AutoCloseable {
+
+    private static final Set<String> HOP = Set.of("connection", "content-length", "host", "transfer-encoding", "expect", "upgrade");
+
+    private final HttpServer server;
+    private final URI upstream;
+    private final HttpClient client = HttpClient.newHttpClient();
+    final AtomicInteger requests = new AtomicInteger();
+    final AtomicInteger failed = new AtomicInteger();
+    volatile IntPredicate fails = n -> false;
+    volatile String failMethod = null;
+    volatile int failStatus = 503;
+
+    FaultyProxy(URI upstream) throws IOException {
+        this.upstream = upstream;
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", this::handle);
+        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.start();
+    }
+
+    /** The same path as {@code upstream}, through the proxy. */
+    URI url() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + upstream.getRawPath());
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        int n = requests.incrementAndGet();
+        byte[] body = exchange.getRequestBody().readAllBytes();
+        String method = exchange.getRequestMethod();
+        if ((failMethod == null || failMethod.equals(method)) && fails.test(n)) {
+            failed.incrementAndGet();
+            exchange.sendResponseHeaders(failStatus, -1);
+            exchange.close();
+            return;
+        }
+        URI target = URI.create("http://" + upstream.getAuthority() + exchange.getRequestURI().getRawPath()
+                + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery()));
+        HttpRequest.Builder request = HttpRequest.newBuilder(target).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+        exchange.getRequestHeaders().forEach((k, values) -> {
+            if (!HOP.contains(k.toLowerCase(java.util.Locale.ROOT))) {
+                String v = values.getFirst();
+                if (k.equalsIgnoreCase("Destination")) {
+                    v = v.replace(url().getAuthority(), upstream.getAuthority()); // WebDAV names the destination by URL
+                }
+                request.header(k, v);
+            }
+        });
+        try {
+            HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            response.headers().map().forEach((k, values) -> {
+                if (!HOP.contains(k.toLowerCase(java.util.Locale.ROOT)) && !k.equals(":status")) {
+                    exchange.getResponseHeaders().put(k, values);
+                }
+            });
+            byte[] out = response.body();
+            exchange.sendResponseHeaders(response.statusCode(), method.equals("HEAD") || out.length == 0 ? -1 : out.length);
+            if (!method.equals("HEAD") && out.length > 0) {
+                exchange.getResponseBody().write(out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exchange.sendResponseHeaders(502, -1);
+        } finally {
+            exchange.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
