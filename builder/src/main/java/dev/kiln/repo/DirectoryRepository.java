@@ -83,6 +83,7 @@ public final class DirectoryRepository implements AutoCloseable {
     private final Path location;
     private final Path snapshots;
     private final Duration metadataGrace;
+    private final Duration lockTimeout;
     /** Leases {@link #packages()} took, held until {@link #close()}: its callers read those paths later. */
     private final Map<Path, SnapshotLease> held = new HashMap<>();
     /** Snapshots never change once live, so what was read from one stays true while it is current. */
@@ -97,12 +98,18 @@ public final class DirectoryRepository implements AutoCloseable {
      *     {@code repodata/}, counted from the publish that replaced it (the previous one's always stay)
      */
     public DirectoryRepository(Path location, Duration metadataGrace) {
+        this(location, metadataGrace, dev.kiln.config.TargetConfig.DEFAULT_LOCK_TIMEOUT);
+    }
+
+    /** @param lockTimeout how long a publish waits for another one, in this process or another, before it gives up */
+    public DirectoryRepository(Path location, Duration metadataGrace, Duration lockTimeout) {
         if (metadataGrace.isNegative()) {
             throw new IllegalArgumentException("metadata grace " + metadataGrace + " is negative");
         }
         this.location = location.toAbsolutePath().normalize();
         this.snapshots = this.location.resolveSibling(this.location.getFileName() + ".snapshots");
         this.metadataGrace = metadataGrace;
+        this.lockTimeout = lockTimeout;
     }
 
     public Path location() {
@@ -146,15 +153,72 @@ public final class DirectoryRepository implements AutoCloseable {
         prepareFolders();
         // FileChannel.lock excludes other processes; within one JVM it would throw instead of wait, hence the in-process lock too.
         ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(snapshots, p -> new ReentrantLock());
-        local.lock();
+        long deadline = System.nanoTime() + lockTimeout.toNanos();
+        try {
+            if (!local.tryLock(lockTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                throw lockTimedOut();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw KilnException.interrupted();
+        }
         try (FileChannel lockChannel = FileChannel.open(snapshots.resolve(".lock"),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock lock = lockChannel.lock()) {
-            return publishLocked(incoming, provenance, key);
+                FileLock lock = lockWithin(lockChannel, deadline)) {
+            // who holds it, for the message of whoever waits (the lock itself is the OS's, dropped when this process dies)
+            Path holder = snapshots.resolve(".lock-holder");
+            Path temp = snapshots.resolve(".lock-holder.part");
+            Files.writeString(temp, "host " + hostName() + ", pid " + ProcessHandle.current().pid() + ", since " + Instant.now());
+            Files.move(temp, holder, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try {
+                return publishLocked(incoming, provenance, key);
+            } finally {
+                Files.deleteIfExists(holder);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("publishing to " + location + " failed", e);
         } finally {
             local.unlock();
+        }
+    }
+
+    private FileLock lockWithin(FileChannel channel, long deadline) throws IOException {
+        long wait = 20;
+        while (true) {
+            FileLock lock = channel.tryLock();
+            if (lock != null) {
+                return lock;
+            }
+            if (System.nanoTime() > deadline) {
+                throw lockTimedOut();
+            }
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw KilnException.interrupted();
+            }
+            wait = Math.min(500, wait * 2);
+        }
+    }
+
+    private KilnException lockTimedOut() {
+        String holder;
+        try {
+            holder = Files.readString(snapshots.resolve(".lock-holder")).strip();
+        } catch (IOException e) {
+            holder = "holder unknown";
+        }
+        return KilnException.environment("repository " + location + " is being published by another Kiln (" + holder
+                + "); waited " + lockTimeout.toSeconds() + " s: try again later (the lock goes when that process ends, "
+                + "however it ends)");
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "unknown-host";
         }
     }
 

@@ -16,7 +16,7 @@ public final class DirectoryTarget implements PublishTarget {
 
     public DirectoryTarget(TargetConfig config) {
         this.config = config;
-        this.repository = new DirectoryRepository(config.path().orElseThrow(), config.metadataGrace());
+        this.repository = new DirectoryRepository(config.path().orElseThrow(), config.metadataGrace(), config.lockTimeout());
     }
 
     @Override

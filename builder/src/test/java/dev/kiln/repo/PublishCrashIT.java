@@ -164,8 +164,8 @@ class PublishCrashIT {
     private void trials(String kind, String location, Supplier<PublishTarget> checker, URI dnfUrl) throws Exception {
         Random random = new Random(kind.hashCode());
         // The wait before the kill is drawn over a little more than a first publish takes in a fresh JVM here
-        // (directory about 400 ms, WebDAV about 600 ms), so kills land anywhere in it: before, in each step, after.
-        long publishMillis = kind.equals("webdav") ? 650 : 450;
+        // (directory about 350 ms, WebDAV about 550 ms, with the AOT cache), so kills land anywhere in it: before, in each step, after.
+        long publishMillis = kind.equals("webdav") ? 900 : 600;
         Path cache = dir.resolve("cache-" + kind);
         int next = 0;
         Map<String, Integer> outcomes = new TreeMap<>();

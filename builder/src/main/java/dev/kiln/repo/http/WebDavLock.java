@@ -52,8 +52,9 @@ final class WebDavLock implements AutoCloseable {
         String host = hostName();
         Instant started = clock.instant();
         Instant deadline = started.plus(target.lockTimeout());
+        dav.mkcol(""); // the first publish into a new location makes its folder (its parent must exist)
         dav.mkcol(".kiln/");
-        long wait = 100;
+        long wait = 50;
         while (true) {
             Instant now = clock.instant();
             String temp = ".kiln/lock." + id + ".part";
@@ -85,7 +86,7 @@ final class WebDavLock implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw KilnException.interrupted();
             }
-            wait = Math.min(2000, wait * 2);
+            wait = Math.min(500, wait * 2);
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.kiln.KilnException;
 import dev.kiln.Sha256;
 import dev.kiln.config.TargetConfig;
+import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.repo.Publication;
 import dev.kiln.repo.PublishTarget;
 import dev.kiln.repo.Targets;
@@ -162,38 +163,94 @@ class WebDavTargetIT {
         System.out.println("unreachable target reported after " + (System.nanoTime() - started) / 1_000_000 + " ms");
     }
 
+    /** Three publishers at once, 50 rounds, on each kind: after every round the metadata lists every package published so far. */
     @Test
-    void concurrentPublishersLoseNoPackage() throws Exception {
-        int rounds = 4;
+    void concurrentPublishersLoseNoPackageOverFiftyRounds() throws Exception {
+        int rounds = 50;
         int publishers = 3;
+        Path synthetic = dir.resolve("concurrent-rpms");
+        RpmSigner signer = new RpmSigner(key);
+        List<Path> files = new ArrayList<>();
+        for (int i = 0; i < rounds * publishers; i++) {
+            files.add(dev.kiln.rpm.SyntheticRpms.write(synthetic, "concurrent", "1." + i, signer));
+        }
         try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-concurrent"), "")) {
-            List<String> expected = Collections.synchronizedList(new ArrayList<>());
-            try (ExecutorService pool = Executors.newFixedThreadPool(publishers)) {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int p = 0; p < publishers; p++) {
-                    int publisher = p;
-                    futures.add(pool.submit(() -> {
-                        // each publisher its own cache, as on its own machine
-                        PublishTarget target = open(nginx.url(), Map.of(), dir.resolve("cache-concurrent-" + publisher));
-                        for (int r = 0; r < rounds; r++) {
-                            Path rpm = rpms.get(publisher * rounds + r);
-                            target.publish(List.of(rpm), Map.of(), key);
-                            expected.add(rpm.getFileName().toString().replace(".rpm", ""));
+            Path folder = dir.resolve("concurrent-dir/repo");
+            for (String kind : List.of("webdav", "directory")) {
+                java.util.function.IntFunction<PublishTarget> make = p -> kind.equals("webdav")
+                        ? open(nginx.url(), Map.of(), dir.resolve("cache-concurrent-" + p)) // each its own cache, as on its own machine
+                        : Targets.open(TargetConfig.localDirectory(folder), Map.of(), dir.resolve("cache-concurrent-d"));
+                List<PublishTarget> targets = java.util.stream.IntStream.range(0, publishers).mapToObj(make).toList();
+                PublishTarget checker = make.apply(publishers);
+                long started = System.nanoTime();
+                try (ExecutorService pool = Executors.newFixedThreadPool(publishers)) {
+                    for (int r = 0; r < rounds; r++) {
+                        int round = r;
+                        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(publishers);
+                        List<Future<?>> futures = new ArrayList<>();
+                        for (int p = 0; p < publishers; p++) {
+                            int publisher = p;
+                            futures.add(pool.submit(() -> {
+                                start.await();
+                                targets.get(publisher).publish(List.of(files.get(round * publishers + publisher)), Map.of(), key);
+                                return null;
+                            }));
                         }
-                        return null;
-                    }));
+                        for (Future<?> f : futures) {
+                            f.get();
+                        }
+                        assertThat(checker.list()).as(kind + " after round " + round).hasSize((round + 1) * publishers);
+                    }
                 }
-                for (Future<?> f : futures) {
-                    f.get();
-                }
+                System.out.printf("%s: %d publishers x %d rounds in %.1f s, none lost%n", kind, publishers, rounds,
+                        (System.nanoTime() - started) / 1e9);
+                assertThat(checker.verify(key).problems()).isEmpty();
             }
-            List<String> listed = open(nginx.url(), Map.of(), dir.resolve("cache-concurrent-check")).list().stream()
-                    .map(Object::toString).toList();
-            assertThat(listed).containsExactlyInAnyOrderElementsOf(expected).hasSize(rounds * publishers);
             Path root = Files.createTempDirectory(dir, "root");
-            TestRpms.Run run = TestRpms.dnf(root, nginx.url(), "install", "kiln-dav-1.11");
+            TestRpms.Run run = TestRpms.dnf(root, nginx.url(), "install", "concurrent-1.149");
             assertThat(run.exitCode()).as(run.output()).isZero();
         }
+    }
+
+    @Test
+    void aPublishThatWaitsTooLongForTheLockNamesItsHolder() throws Exception {
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-held"), "")) {
+            Files.createDirectories(nginx.repository().resolve(".kiln"));
+            // held by a live process (pid 1) of another machine, not expired
+            Files.writeString(nginx.repository().resolve(".kiln/lock"),
+                    "id=other\nhost=build-07.example.com\npid=1\nsince=2026-12-02T04:00:00Z\nexpires=2099-01-01T00:00:00Z\n");
+            TargetConfig config = new TargetConfig("company", TargetConfig.Kind.WEBDAV, Optional.empty(), Optional.of(nginx.url()), "",
+                    TargetConfig.DEFAULT_GRACE, Duration.ofSeconds(1), TargetConfig.DEFAULT_INDEX_TIMEOUT);
+            assertThatThrownBy(() -> Targets.open(config, Map.of(), dir.resolve("cache-held")).publish(List.of(rpms.get(0)), Map.of(), key))
+                    .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                    .hasMessageContaining("target company is being published by another Kiln (host build-07.example.com, pid 1, "
+                            + "since 2026-12-02T04:00:00Z); waited 1 s");
+        }
+        // the directory kind: another process holds the repository's lock (a POSIX lock, as Java's)
+        Path folder = dir.resolve("held-dir/repo");
+        TargetConfig briefWait = new TargetConfig("local", TargetConfig.Kind.DIRECTORY, Optional.of(folder), Optional.empty(), "",
+                TargetConfig.DEFAULT_GRACE, Duration.ofSeconds(1), TargetConfig.DEFAULT_INDEX_TIMEOUT);
+        Targets.open(briefWait, Map.of(), dir.resolve("cache-held")).publish(List.of(rpms.get(0)), Map.of(), key);
+        Path snapshots = folder.resolveSibling("repo.snapshots");
+        Process other = new ProcessBuilder("python3", "-c", """
+                import fcntl, os, sys, time
+                f = open(sys.argv[1] + "/.lock", "a")
+                fcntl.lockf(f, fcntl.LOCK_EX)
+                open(sys.argv[1] + "/.lock-holder", "w").write("host elsewhere, pid %d, since 2026-12-02T05:00:00Z" % os.getpid())
+                print("held", flush=True)
+                time.sleep(30)
+                """, snapshots.toString()).start();
+        try {
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream())).readLine()).isEqualTo("held");
+            assertThatThrownBy(() -> Targets.open(briefWait, Map.of(), dir.resolve("cache-held")).publish(List.of(rpms.get(1)), Map.of(), key))
+                    .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                    .hasMessageContaining("is being published by another Kiln (host elsewhere, pid " + other.pid()
+                            + ", since 2026-12-02T05:00:00Z); waited 1 s");
+        } finally {
+            other.destroyForcibly().waitFor();
+        }
+        // its death released the lock (the OS drops it): the next publish goes through
+        Targets.open(briefWait, Map.of(), dir.resolve("cache-held")).publish(List.of(rpms.get(1)), Map.of(), key);
     }
 
     @Test
