@@ -28,6 +28,8 @@ public final class KilnProject {
     public static final Path SOURCE_ROOT = Path.of(System.getenv().getOrDefault("KILN_PROJECT_ROOT", ".."))
             .toAbsolutePath().normalize();
     private static final Path JAR = SOURCE_ROOT.resolve("builder/target/kiln.jar");
+    /** The launcher a user runs: the extracted jar with its AOT cache and the JVM flags users get. */
+    private static final Path LAUNCHER = SOURCE_ROOT.resolve("kiln");
 
     private final Path root;
     private final Map<String, String> env = new LinkedHashMap<>();
@@ -110,15 +112,23 @@ public final class KilnProject {
     /** Starts the CLI without waiting, for long-running commands (repo serve, interrupted builds). */
     public Process start(List<String> args, Map<String, String> extraEnv) throws IOException {
         assertThat(JAR).as("the CLI jar (mvn package runs before the integration tests)").isRegularFile();
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
+        List<String> command = new ArrayList<>(command());
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile());
         pb.environment().put("KILN_PROJECT_ROOT", root.toString());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("CI", "true");
         pb.environment().putAll(env);
         pb.environment().putAll(extraEnv);
         return pb.start();
+    }
+
+    /**
+     * How the CLI is started: through the launcher, as users run it (the jar mvn package made,
+     * extracted once, with the JDK's AOT cache and the launcher's JVM flags), with the test's JDK.
+     */
+    public static List<String> command() {
+        return List.of(LAUNCHER.toString());
     }
 
     public void write(String path, String content) {

@@ -251,13 +251,12 @@ class CrashIT {
      * stopped by it.
      */
     private static Running start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT,TERM",
-                ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-jar",
-                KilnProject.SOURCE_ROOT.resolve("builder/target/kiln.jar").toString()));
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT,TERM"));
+        command.addAll(KilnProject.command());
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(project.root().toFile());
         pb.environment().put("KILN_PROJECT_ROOT", project.root().toString());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("CI", "true");
         Process p = pb.start();
         List<String> err = new ArrayList<>();
