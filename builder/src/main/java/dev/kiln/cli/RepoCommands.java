@@ -26,14 +26,24 @@ class RepoCommands {
     KilnCommand repoServe() {
         return new KilnCommand("repo serve", "Serve the repository over HTTP until interrupted", "", 0, 0, List.of(
                 KilnCommand.Opt.value("port", "N", "TCP port (default: repo.port from kiln.yaml, 8080)"),
-                KilnCommand.Opt.value("bind", "ADDRESS", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)"))) {
+                KilnCommand.Opt.value("bind", "ADDRESS", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)"),
+                KilnCommand.Opt.value("target", "NAME", "a directory target of kiln.yaml (default: the repository folder)"))) {
             @Override
             protected int run(Invocation invocation, Output out) {
                 KilnConfig config = config(invocation);
                 int port = invocation.value("port").map(p -> parsePort(p)).orElse(config.servePort());
                 String bind = invocation.value("bind").orElse("127.0.0.1");
-                try (RepositoryServer server = RepositoryServer.start(config.repository(), bind, port)) {
-                    out.result("Serving " + config.repository() + " at " + server.uri() + " (Ctrl-C stops)");
+                Path folder = config.repository();
+                if (invocation.value("target").isPresent()) {
+                    TargetConfig target = config.target(invocation.value("target"));
+                    if (target.kind() != TargetConfig.Kind.DIRECTORY) {
+                        throw dev.kiln.KilnException.badInput("repo serve: target " + target.name() + " (" + target.describe()
+                                + ") is served by its own server: point dnf at it, or name a directory target");
+                    }
+                    folder = target.path().orElseThrow();
+                }
+                try (RepositoryServer server = RepositoryServer.start(folder, bind, port)) {
+                    out.result("Serving " + folder + " at " + server.uri() + " (Ctrl-C stops)");
                     out.result("Install from it: " + DirectoryRepository.dnfInstallCommand(server.uri(), "<package>"));
                     CountDownLatch forever = new CountDownLatch(1);
                     Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));

@@ -94,9 +94,16 @@ public final class WebDavTarget implements PublishTarget {
 
     @Override
     public void check() {
-        // Reading repomd.xml proves the server answers and the credentials are accepted for reading;
-        // writing is proved by the lock, the first thing a publish writes.
+        // Reading repomd.xml proves the server answers and accepts the credentials for reading. A publish also
+        // needs PUT, MOVE and DELETE (a read-only account, or a server without WebDAV methods, would otherwise
+        // fail only after the build): one empty file goes through each, under .kiln/ where no client looks.
         dav.get(REPODATA + "/" + Repodata.REPOMD);
+        dav.mkcol("");
+        dav.mkcol(".kiln/");
+        String probe = ".kiln/probe-" + java.util.UUID.randomUUID();
+        dav.put(probe + ".part", new byte[0]);
+        dav.move(probe + ".part", probe, true);
+        dav.delete(probe);
     }
 
     @Override

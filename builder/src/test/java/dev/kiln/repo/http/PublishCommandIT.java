@@ -76,6 +76,9 @@ class PublishCommandIT {
             KilnProject.Result unknown = project.run("repo", "list", "--target", "nope");
             assertThat(unknown.exitCode()).isEqualTo(2);
             assertThat(unknown.stderr()).contains("--target 'nope' is not a target of kiln.yaml: known are [company, local]");
+            KilnProject.Result serve = project.run("repo", "serve", "--target", "company");
+            assertThat(serve.exitCode()).as(serve.describe()).isEqualTo(2);
+            assertThat(serve.stderr()).contains("repo serve: target company (webdav " + nginx.url()).contains("is served by its own server");
         }
     }
 

@@ -146,6 +146,16 @@ class WebDavTargetIT {
             assertThatThrownBy(() -> open(nginx.url(), Map.of(), dir.resolve("cache-ro")).publish(List.of(rpms.get(0)), Map.of(), key))
                     .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
                     .hasMessageContaining("403 Forbidden").hasMessageContaining("give that account write access");
+            // the check a build makes before any work finds it too, though reading is allowed
+            assertThatThrownBy(() -> open(nginx.url(), Map.of(), dir.resolve("cache-ro")).check())
+                    .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                    .hasMessageContaining("403 Forbidden").hasMessageContaining("give that account write access");
+        }
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-checked"), "")) {
+            open(nginx.url(), Map.of(), dir.resolve("cache-checked")).check();
+            try (Stream<Path> left = Files.walk(nginx.repository())) {
+                assertThat(left.filter(Files::isRegularFile)).as("the write probe leaves nothing").isEmpty();
+            }
         }
     }
 
