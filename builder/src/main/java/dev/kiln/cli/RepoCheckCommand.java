@@ -59,8 +59,9 @@ class RepoCheckCommand {
                 }
                 SigningKey key = dev.kiln.pipeline.Keys.load(config.signing());
                 CheckReport report = check(config, target, replicas, key, install);
-                metrics.ifPresent(file -> CheckMetrics.write(file, report, Instant.now()));
                 render(report, target, metrics, invocation.flag("json"), out);
+                // after the report, so a metrics folder that refuses the file does not hide what the check found
+                metrics.ifPresent(file -> CheckMetrics.write(file, report, Instant.now()));
                 return report.unreachable().isPresent() ? KilnException.ENVIRONMENT : report.ok() ? 0 : 1;
             }
         };

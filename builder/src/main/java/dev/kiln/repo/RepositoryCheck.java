@@ -28,6 +28,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The canary: does what a user's dnf does with a target and reports every way it would fail. It
@@ -43,7 +47,8 @@ import java.util.Optional;
  *
  * <pre>{@code
  * try (ServedRepository served = ServedRepository.open(target, env, cache)) {
- *     CheckReport report = new RepositoryCheck(key, Clock.systemUTC()).run(target.config().name(), served, false);
+ *     CheckReport report = new RepositoryCheck(key, Clock.systemUTC()).run(target.config().name(), served, false, Map.of());
+ *     CheckMetrics.write(Path.of("/var/lib/prometheus/node-exporter/kiln-repo.prom"), report, Instant.now());
  * }
  * }</pre>
  */
@@ -54,6 +59,9 @@ public final class RepositoryCheck {
     /** rpm's order of two versions of a package: epoch numerically (missing is 0), then version, then release. */
     private static final Comparator<Nevra> BY_EVR = Comparator.<Nevra>comparingLong(n -> n.epoch().isEmpty() ? 0 : Long.parseLong(n.epoch()))
             .thenComparing(Nevra::version, RpmVersion::compare).thenComparing(Nevra::release, RpmVersion::compare);
+
+    /** Packages downloaded and checked at the same time. */
+    static final int PARALLEL = 4;
 
     private final SigningKey key;
     private final Clock clock;
@@ -167,6 +175,10 @@ public final class RepositoryCheck {
                         + " checksum in repomd.xml: dnf refuses the repository"));
             } else if (d.type().equals("primary")) {
                 primary = file;
+                continue;
+            }
+            if (file.isPresent()) {
+                Files.delete(file.get()); // only primary is read further
             }
         }
         return primary;
@@ -191,28 +203,44 @@ public final class RepositoryCheck {
         return List.copyOf(newest.values());
     }
 
+    /**
+     * Downloads and checks the packages {@link #PARALLEL} at a time (a download waits on the
+     * network, a check on the processor), reporting in primary's order.
+     */
     private void checkPackages(ServedRepository served, List<ServedPrimary.Package> latest, List<Failure> failures) throws IOException {
-        RpmSigner signer = new RpmSigner(key);
-        for (ServedPrimary.Package p : latest) {
-            Optional<Path> file = download(served, p.href(), failures);
-            if (file == null) {
-                continue;
+        try (ExecutorService pool = Executors.newFixedThreadPool(PARALLEL)) {
+            List<Future<List<Failure>>> checks = new ArrayList<>();
+            for (ServedPrimary.Package p : latest) {
+                checks.add(pool.submit(() -> checkPackage(served, p)));
             }
-            if (file.isEmpty()) {
-                failures.add(new Failure(FailureKind.DOWNLOAD, p.href(), "is missing (404) although primary lists " + p.nevra()));
-                continue;
+            for (Future<List<Failure>> check : checks) {
+                failures.addAll(result(check));
             }
+        }
+    }
+
+    private List<Failure> checkPackage(ServedRepository served, ServedPrimary.Package p) throws IOException {
+        List<Failure> failures = new ArrayList<>(1);
+        Optional<Path> file = download(served, p.href(), failures);
+        if (file == null) {
+            return failures;
+        }
+        if (file.isEmpty()) {
+            failures.add(new Failure(FailureKind.DOWNLOAD, p.href(), "is missing (404) although primary lists " + p.nevra()));
+            return failures;
+        }
+        try {
             if (!matches(file.get(), p.checksumType(), p.checksum())) {
                 failures.add(new Failure(FailureKind.CHECKSUM, p.href(), "does not match its " + p.checksumType()
                         + " checksum in primary: dnf refuses to install " + p.nevra()));
-                continue;
+                return failures;
             }
             RpmSigner.Signature s;
             try {
-                s = signer.check(file.get());
+                s = new RpmSigner(key).check(file.get());
             } catch (KilnException e) {
                 failures.add(new Failure(FailureKind.SIGNATURE, p.href(), "cannot be read as an RPM: " + e.getMessage()));
-                continue;
+                return failures;
             }
             if (!(s instanceof RpmSigner.Signature.ByThisKey)) {
                 failures.add(new Failure(FailureKind.SIGNATURE, p.href(), switch (s) {
@@ -221,6 +249,26 @@ public final class RepositoryCheck {
                     default -> "has a header signature that does not verify with key " + key.keyId();
                 } + ": dnf with gpgcheck=1 refuses to install it"));
             }
+            return failures;
+        } finally {
+            Files.deleteIfExists(file.get());
+        }
+    }
+
+    private static <T> T result(Future<T> future) throws IOException {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw KilnException.interrupted();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
         }
     }
 

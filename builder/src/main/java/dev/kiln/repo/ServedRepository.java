@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * A target's repository read the way dnf reads it: over HTTP from the target's {@link PublishTarget#baseUrl()},
@@ -77,13 +78,12 @@ public final class ServedRepository implements AutoCloseable, Verification.Files
     }
 
     /**
-     * Downloads {@code path} into the scratch folder: a metadata document under its own name, a
-     * package into one file that the next package replaces (the check keeps one package on disk).
+     * Downloads {@code path} into a file of its own in the scratch folder (several downloads may run
+     * at once); the caller deletes it when done, or leaves it to {@link #close}.
      */
     @Override
     public Optional<Path> fetch(String path) throws IOException {
-        Path file = scratch.resolve(path.startsWith("repodata/") ? "repodata-" + path.substring(path.lastIndexOf('/') + 1) : "package.rpm");
-        Files.deleteIfExists(file);
+        Path file = scratch.resolve(UUID.randomUUID() + "-" + path.substring(path.lastIndexOf('/') + 1));
         return http.download(path, file) ? Optional.of(file) : Optional.empty();
     }
 
