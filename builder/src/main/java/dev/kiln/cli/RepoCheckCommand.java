@@ -37,6 +37,7 @@ class RepoCheckCommand {
                 KilnCommand.Opt.flag("install", "also install every latest package into an empty root with dnf"),
                 KilnCommand.Opt.value("metrics", "FILE", "write Prometheus metrics to FILE (node-exporter textfile collector)"),
                 KilnCommand.Opt.value("replica", "NAME", "a target that mirrors this one: measure how far it is behind (repeatable)"),
+                KilnCommand.Opt.value("public-key", "FILE", "check signatures with this public key instead of the signing key (no secret needed)"),
                 KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
             @Override
             protected int run(Invocation invocation, Output out) {
@@ -57,7 +58,9 @@ class RepoCheckCommand {
                     throw KilnException.badInput("repo check: --install cannot be used on target " + target.name()
                             + ", which needs credentials: Kiln does not pass them to dnf; run the check without --install");
                 }
-                SigningKey key = dev.kiln.pipeline.Keys.load(config.signing());
+                // a monitoring host should not hold the release key: its public half verifies as well
+                SigningKey key = invocation.value("public-key").map(k -> SigningKey.publicOnly(Path.of(k).toAbsolutePath()))
+                        .orElseGet(() -> dev.kiln.pipeline.Keys.load(config.signing()));
                 CheckReport report = check(config, target, replicas, key, install);
                 render(report, target, metrics, invocation.flag("json"), out);
                 // after the report, so a metrics folder that refuses the file does not hide what the check found

@@ -114,10 +114,12 @@ class RepoCheckCommandIT {
     }
 
     @Test
-    void aGoodTargetPassesWithLatestPackagesOnlyAndTheReplicaLagAndItsMetricsKeepTheAlertsQuiet() throws Exception {
+    void aGoodTargetPassesWithThePublicKeyAloneCheckingLatestPackagesOnlyWithTheReplicaLagAndItsMetricsKeepTheAlertsQuiet() throws Exception {
         Path metrics = dir.resolve("good.prom");
+        // with the public key alone: the secret key the configuration names is not there for this run
         KilnProject.Result good = project.run("repo", "check", "--target", "company", "--replica", "mirror", "--metrics",
-                metrics.toString(), "--json");
+                metrics.toString(), "--json", "--public-key", project.root().resolve(".kiln/keys/signing-key.asc.pub").toString(),
+                "--signing.key", dir.resolve("no-secret-here.asc").toString());
         assertThat(good.exitCode()).as(good.describe()).isZero();
         JsonNode doc = new ObjectMapper().readTree(good.stdout());
         assertThat(doc.get("ok").asBoolean()).isTrue();
