@@ -71,6 +71,16 @@ public final class KilnProject {
         return p;
     }
 
+    /**
+     * A project folder holding only {@code kiln.yaml}, for commands that build nothing (repo check,
+     * repo list): no definitions, no Git, no engine.
+     */
+    public static KilnProject settingsOnly(Path dir, String kilnYaml) {
+        KilnProject p = new KilnProject(dir);
+        p.write("kiln.yaml", kilnYaml);
+        return p;
+    }
+
     public Path root() {
         return root;
     }

@@ -687,7 +687,8 @@ public final class DirectoryRepository implements AutoCloseable {
         }
     }
 
-    private static void deleteTree(Path root) {
+    /** Removes {@code root} and everything in it; nothing happens when it is gone. */
+    static void deleteTree(Path root) {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

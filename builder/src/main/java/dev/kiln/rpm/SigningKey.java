@@ -42,15 +42,36 @@ import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
 public final class SigningKey {
 
     private final String origin;
-    private final PGPSecretKeyRing ring;
+    private final PGPPublicKeyRing ring;
     private final PGPPublicKey publicKey;
+    /** Null for a key loaded from its public half only: it verifies, it does not sign. */
     private final PGPPrivateKey privateKey;
 
-    private SigningKey(String origin, PGPSecretKeyRing ring, PGPPublicKey publicKey, PGPPrivateKey privateKey) {
+    private SigningKey(String origin, PGPPublicKeyRing ring, PGPPublicKey publicKey, PGPPrivateKey privateKey) {
         this.origin = origin;
         this.ring = ring;
         this.publicKey = publicKey;
         this.privateKey = privateKey;
+    }
+
+    /**
+     * Loads the public key in {@code publicKeyFile} (ASCII-armored, as {@code key show} prints it and
+     * {@code RPM-GPG-KEY-kiln} holds it), for a host that checks what was published and must not hold
+     * the secret key: it verifies signatures of the primary key and cannot sign.
+     *
+     * @throws KilnException BAD_INPUT when the file is missing or holds no OpenPGP public key
+     */
+    public static SigningKey publicOnly(Path publicKeyFile) {
+        try (InputStream in = PGPUtil.getDecoderStream(Files.newInputStream(publicKeyFile))) {
+            PGPPublicKeyRing ring = new org.bouncycastle.openpgp.bc.BcPGPPublicKeyRing(in);
+            return new SigningKey(publicKeyFile.toString(), ring, ring.getPublicKey(), null);
+        } catch (NoSuchFileException e) {
+            throw KilnException.badInput("no public key file at " + publicKeyFile + ": export it with ./kiln key show, or use the "
+                    + "repository's RPM-GPG-KEY-kiln");
+        } catch (IOException | RuntimeException e) {
+            throw KilnException.badInput(publicKeyFile + " is not an ASCII-armored OpenPGP public key (" + e.getMessage()
+                    + "): export it with ./kiln key show");
+        }
     }
 
     /**
@@ -112,7 +133,9 @@ public final class SigningKey {
                 throw KilnException.badInput("signing key " + origin
                         + " has no secret part (a stub, e.g. on a smartcard): export the full secret key");
             }
-            return new SigningKey(origin, ring, secret.getPublicKey(), privateKey);
+            List<PGPPublicKey> publicKeys = new ArrayList<>();
+            ring.getPublicKeys().forEachRemaining(publicKeys::add);
+            return new SigningKey(origin, new PGPPublicKeyRing(publicKeys), secret.getPublicKey(), privateKey);
         } catch (PGPException e) {
             // The cause stays off for key text: nothing from decrypting it belongs in a log.
             throw quoteParserErrors
@@ -158,11 +181,9 @@ public final class SigningKey {
 
     /** The public key ring, ASCII-armored: what users import with {@code rpm --import} and dnf fetches as gpgkey. */
     public String armoredPublicKey() {
-        List<PGPPublicKey> keys = new ArrayList<>();
-        ring.getPublicKeys().forEachRemaining(keys::add);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ArmoredOutputStream armor = ArmoredOutputStream.builder().clearHeaders().build(bytes)) {
-            new PGPPublicKeyRing(keys).encode(armor);
+            ring.encode(armor);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -236,6 +257,9 @@ public final class SigningKey {
     }
 
     private PGPSignature signature(byte[] data) {
+        if (privateKey == null) {
+            throw new IllegalStateException("key " + keyId() + " from " + origin + " is a public key only: it cannot sign");
+        }
         try {
             PGPSignatureGenerator generator = new PGPSignatureGenerator(
                     new BcPGPContentSignerBuilder(publicKey.getAlgorithm(), HashAlgorithmTags.SHA256), publicKey);

@@ -51,6 +51,21 @@ class SigningKeyTest {
     }
 
     @Test
+    void itsPublicHalfAloneVerifiesWhatTheKeySignedAndCannotSign() {
+        SigningKey publicOnly = SigningKey.publicOnly(dir.resolve("keys/kiln.pub.asc"));
+        assertThat(publicOnly.keyId()).isEqualTo(key.keyId());
+        assertThat(publicOnly.armoredPublicKey()).isEqualTo(key.armoredPublicKey());
+        byte[] data = "repomd".getBytes(StandardCharsets.UTF_8);
+        assertThat(publicOnly.verifiesDetached(data, key.detachedSignature(data))).isTrue();
+        assertThat(publicOnly.verifiesDetached("other".getBytes(StandardCharsets.UTF_8), key.detachedSignature(data))).isFalse();
+        assertThatThrownBy(() -> publicOnly.detachedSignature(data)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is a public key only: it cannot sign");
+        assertThatThrownBy(() -> SigningKey.publicOnly(dir.resolve("keys/kiln.sec.asc")))
+                .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.BAD_INPUT))
+                .hasMessageContaining("is not an ASCII-armored OpenPGP public key");
+    }
+
+    @Test
     void refusesAWrongPassphraseWithAHint() {
         Path file = dir.resolve("keys/kiln.sec.asc");
         assertThatThrownBy(() -> SigningKey.load(file, "nope".toCharArray()))
