@@ -61,7 +61,7 @@ import java.util.stream.Stream;
  *       {@code repomd.xml} it replaces, and those still within their grace period
  *       ({@link RetainedMetadata}, {@link #DEFAULT_METADATA_GRACE} unless given), so an HTTP client
  *       that fetched {@code repomd.xml} just before a swap still gets every file it names from any
- *       web server over the folder. RPMs need nothing of the kind: a release is never removed, so
+ *       web server over the folder. RPMs need nothing of the kind: a release leaves only by a prune, so until then
  *       each is hard-linked into every later snapshot.</li>
  * </ul>
  * A one-shot command may leave its leases to the end of its process; a long-lived one closes the
