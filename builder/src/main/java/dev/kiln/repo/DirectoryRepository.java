@@ -61,7 +61,7 @@ import java.util.stream.Stream;
  *       {@code repomd.xml} it replaces, and those still within their grace period
  *       ({@link RetainedMetadata}, {@link #DEFAULT_METADATA_GRACE} unless given), so an HTTP client
  *       that fetched {@code repomd.xml} just before a swap still gets every file it names from any
- *       web server over the folder. RPMs need nothing of the kind: a release is never removed, so
+ *       web server over the folder. RPMs need nothing of the kind: a release leaves only by a prune, so until then
  *       each is hard-linked into every later snapshot.</li>
  * </ul>
  * A one-shot command may leave its leases to the end of its process; a long-lived one closes the
@@ -139,6 +139,61 @@ public final class DirectoryRepository implements AutoCloseable {
      * @throws KilnException BAD_INPUT also for provenance of a file not in {@code rpms} or that is not JSON
      */
     public Publication publish(List<Path> rpms, Map<Path, byte[]> provenanceByRpm, SigningKey key) {
+        return publish(rpms, provenanceByRpm, key, current -> NOTHING_REMOVED);
+    }
+
+    private static final PrunePlan NOTHING_REMOVED = new PrunePlan(List.of(), List.of(), Set.of(), List.of());
+
+    /**
+     * Removes old releases as {@link PrunePlan#keepNewest} chooses, through the publish path: a new
+     * snapshot without their files (RPMs, source RPMs, provenance) and with repodata that leaves out
+     * their entries, swapped in like a publish. The previous snapshot (and any a reader leases) still
+     * holds them until a later publish removes it.
+     */
+    public Pruning prune(int keep, Pruning.Mode mode, SigningKey key) {
+        PrunePlan.checkKeep(keep);
+        if (currentSnapshot() == null) {
+            return new Pruning(location.toString(), keep, List.of(), List.of(), List.of(), false);
+        }
+        if (mode == Pruning.Mode.DRY_RUN) {
+            try (SnapshotLease lease = lease()) {
+                PrunePlan plan = planPrune(lease.snapshot(), keep);
+                return Pruning.of(location.toString(), keep, plan, present(lease.snapshot(), plan), false);
+            }
+        }
+        PrunePlan[] plan = {NOTHING_REMOVED};
+        List<List<String>> present = new java.util.ArrayList<>(List.of(List.of()));
+        Publication p = publish(List.of(), Map.of(), key, current -> {
+            plan[0] = planPrune(current, keep);
+            present.set(0, present(current, plan[0]));
+            return plan[0];
+        });
+        return Pruning.of(location.toString(), keep, plan[0], present.getFirst(), p.metadataChanged());
+    }
+
+    private static PrunePlan planPrune(Path snapshot, int keep) {
+        try {
+            Path repomd = snapshot.resolve("repodata").resolve(Repodata.REPOMD);
+            if (!Files.isRegularFile(repomd)) {
+                return PrunePlan.keepNewest(List.of(), keep);
+            }
+            String href = dev.kiln.repo.repodata.ServedPrimary.primaryHref(Files.readAllBytes(repomd))
+                    .orElseThrow(() -> new IOException(repomd + " names no primary metadata"));
+            try (var in = Files.newInputStream(snapshot.resolve(href))) {
+                return PrunePlan.keepNewest(dev.kiln.repo.repodata.ServedPrimary.read(in), keep);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static List<String> present(Path snapshot, PrunePlan plan) {
+        return plan.files().stream().filter(f -> Files.isRegularFile(snapshot.resolve(f), LinkOption.NOFOLLOW_LINKS)).toList();
+    }
+
+    /** Publishes {@code rpms} into a snapshot that leaves out what {@code removal} plans from the current one. */
+    private Publication publish(List<Path> rpms, Map<Path, byte[]> provenanceByRpm, SigningKey key,
+            java.util.function.Function<Path, PrunePlan> removal) {
         Map<Path, byte[]> provenance = new HashMap<>();
         provenanceByRpm.forEach((rpm, json) -> provenance.put(rpm.toAbsolutePath().normalize(), json));
         Set<Path> listed = new HashSet<>();
@@ -171,7 +226,7 @@ public final class DirectoryRepository implements AutoCloseable {
             Files.writeString(temp, "host " + hostName() + ", pid " + ProcessHandle.current().pid() + ", since " + Instant.now());
             Files.move(temp, holder, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             try {
-                return publishLocked(incoming, provenance, key);
+                return publishLocked(incoming, provenance, key, removal);
             } finally {
                 Files.deleteIfExists(holder);
             }
@@ -222,9 +277,11 @@ public final class DirectoryRepository implements AutoCloseable {
         }
     }
 
-    private Publication publishLocked(List<RpmFile> incoming, Map<Path, byte[]> provenance, SigningKey key) throws IOException {
+    private Publication publishLocked(List<RpmFile> incoming, Map<Path, byte[]> provenance, SigningKey key,
+            java.util.function.Function<Path, PrunePlan> removal) throws IOException {
         Path current = currentSnapshot();
-        if (current != null && unchanged(current, incoming, provenance)) {
+        PrunePlan removed = current == null ? NOTHING_REMOVED : removal.apply(current);
+        if (current != null && removed.empty() && unchanged(current, incoming, provenance)) {
             // nothing new: the live repomd.xml stays byte for byte, so no client downloads metadata again
             return new Publication(location.toString(), List.of(), names(incoming, provenance), false);
         }
@@ -240,8 +297,8 @@ public final class DirectoryRepository implements AutoCloseable {
             // Exists before the snapshot goes live, so leasing it never changes the folder.
             writeDurably(snapshot.resolve(SnapshotLease.FILE), new byte[0]);
             if (current != null) {
-                linkAll(current.resolve(PACKAGES), snapshot.resolve(PACKAGES));
-                linkAll(current.resolve(SOURCES), snapshot.resolve(SOURCES));
+                linkAll(current, snapshot, PACKAGES, removed.files());
+                linkAll(current, snapshot, SOURCES, removed.files());
             }
             List<Path> added = new java.util.ArrayList<>();
             for (RpmFile rpm : incoming) {
@@ -257,7 +314,7 @@ public final class DirectoryRepository implements AutoCloseable {
                     (attach(folder.resolve(name), json) ? addedNames : unchangedNames).add(name);
                 }
             }
-            writeRepodata(current, snapshot, added, key);
+            writeRepodata(current, snapshot, added, removed.removedPkgids(), key);
             retainMetadata(current, snapshot);
             writeDurably(snapshot.resolve(PUBLIC_KEY_FILE), key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
             syncDirectory(snapshot.resolve(PACKAGES));
@@ -448,13 +505,17 @@ public final class DirectoryRepository implements AutoCloseable {
         }
     }
 
-    private static void linkAll(Path from, Path to) throws IOException {
+    /** Links every file of {@code folder} of {@code current} into {@code snapshot} but those {@code left} names ({@code Packages/x.rpm}). */
+    private static void linkAll(Path current, Path snapshot, String folder, List<String> left) throws IOException {
+        Path from = current.resolve(folder);
+        Path to = snapshot.resolve(folder);
         if (!Files.isDirectory(from)) {
             return;
         }
+        Set<String> skip = new HashSet<>(left);
         try (Stream<Path> files = Files.list(from)) {
             for (Path file : (Iterable<Path>) files::iterator) {
-                if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && !skip.contains(folder + "/" + file.getFileName())) {
                     // Hard links cost no space and share the immutable bytes; a release is never rewritten in place.
                     Files.createLink(to.resolve(file.getFileName()), file);
                 }
@@ -560,13 +621,15 @@ public final class DirectoryRepository implements AutoCloseable {
      * packages and not of the repository. A repository whose metadata another tool (or an earlier
      * Kiln) wrote is indexed in full once.
      */
-    private static void writeRepodata(Path current, Path snapshot, List<Path> added, SigningKey key) throws IOException {
+    private static void writeRepodata(Path current, Path snapshot, List<Path> added, Set<String> removed, SigningKey key)
+            throws IOException {
         Path repodata = Files.createDirectories(snapshot.resolve("repodata"));
         Path earlierRepomd = current == null ? null : current.resolve("repodata").resolve(Repodata.REPOMD);
         byte[] earlier = earlierRepomd != null && Files.isRegularFile(earlierRepomd) ? Files.readAllBytes(earlierRepomd) : null;
         Repodata.Written written;
         if (earlier != null && !Repodata.entries(earlier).isEmpty()) {
-            written = Repodata.write(current.resolve("repodata"), earlier, Repodata.read(added, DirectoryRepository::href), repodata, Instant.now());
+            written = Repodata.write(current.resolve("repodata"), earlier, removed, Repodata.read(added, DirectoryRepository::href), repodata,
+                    Instant.now());
         } else {
             List<Path> packages;
             try (Stream<Path> files = Files.list(snapshot.resolve(PACKAGES))) {

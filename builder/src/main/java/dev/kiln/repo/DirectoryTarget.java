@@ -45,6 +45,11 @@ public final class DirectoryTarget implements PublishTarget {
     }
 
     @Override
+    public Pruning prune(int keep, Pruning.Mode mode, SigningKey key) {
+        return repository.prune(keep, mode, key).withTarget(config.name());
+    }
+
+    @Override
     public Verification verify(SigningKey key) {
         try (SnapshotLease lease = repository.lease()) {
             if (lease == null) {

@@ -47,6 +47,19 @@ public interface PublishTarget extends AutoCloseable {
      */
     Verification verify(SigningKey key);
 
+    /**
+     * Removes old releases: for each package name and architecture all but the {@code keep} newest
+     * by rpm's version order ({@link PrunePlan#keepNewest}; the latest is never removed), with their
+     * source RPMs and provenance documents. Atomic like a publish: until it returns clients read the
+     * repository as it was, after it they read it without the removed releases; a second prune with
+     * the same {@code keep} changes nothing. With {@link Pruning.Mode#DRY_RUN} it only says what
+     * would go.
+     *
+     * @param key signs the repository metadata where Kiln writes it
+     * @throws dev.kiln.KilnException BAD_INPUT when {@code keep} is below 1, before anything is read
+     */
+    Pruning prune(int keep, Pruning.Mode mode, SigningKey key);
+
     /** The published binary packages, sorted by NEVRA string. */
     List<Nevra> list();
 

@@ -44,7 +44,7 @@ public final class ArtifactoryTarget extends RepositoryManagerTarget {
     }
 
     @Override
-    protected void afterUploads() {
+    protected void afterChanges() {
         var r = http.post("api/yum/" + config.repository(), "async=0");
         http.check(r, "POST", "api/yum/" + config.repository() + "?async=0", 200, 202, 204);
     }

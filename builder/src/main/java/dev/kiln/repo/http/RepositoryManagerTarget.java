@@ -3,6 +3,8 @@ package dev.kiln.repo.http;
 import dev.kiln.KilnException;
 import dev.kiln.Sha256;
 import dev.kiln.config.TargetConfig;
+import dev.kiln.repo.PrunePlan;
+import dev.kiln.repo.Pruning;
 import dev.kiln.repo.Publication;
 import dev.kiln.repo.PublishTarget;
 import dev.kiln.repo.Verification;
@@ -62,8 +64,8 @@ public abstract class RepositoryManagerTarget implements PublishTarget {
      */
     protected abstract boolean upload(String path, Path file, String sha256);
 
-    /** Called once after the uploads of a publish: the place to ask the manager for its metadata. */
-    protected void afterUploads() {
+    /** Called once after the uploads of a publish or the deletions of a prune: the place to ask the manager for its metadata. */
+    protected void afterChanges() {
     }
 
     @Override
@@ -149,30 +151,67 @@ public abstract class RepositoryManagerTarget implements PublishTarget {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        afterUploads();
-        awaitListed(fresh.stream().filter(r -> !r.source()).map(RpmFile::nevra).toList());
+        afterChanges();
+        awaitIndex(fresh.stream().filter(r -> !r.source()).map(RpmFile::nevra).toList(), List.of());
         return new Publication(config.name(), added, unchanged, true);
     }
 
-    /** Waits until the served primary.xml lists every one of {@code nevras}. */
-    private void awaitListed(List<Nevra> nevras) {
-        if (nevras.isEmpty()) {
+    /**
+     * Removes old releases by deleting their files ({@code DELETE <served root><path>}, as both
+     * products document), then waits, up to {@code index-timeout}, until the manager's metadata no
+     * longer lists them. Atomic only as far as the manager's own re-indexing is: until it has made
+     * new metadata, a client may be told of a removed package it can no longer download.
+     */
+    @Override
+    public Pruning prune(int keep, Pruning.Mode mode, SigningKey key) {
+        PrunePlan.checkKeep(keep); // before any request
+        PrunePlan plan = PrunePlan.keepNewest(served(), keep);
+        List<String> present = plan.files().stream().filter(f -> http.exists(servedRoot() + f)).toList();
+        if (mode == Pruning.Mode.DRY_RUN || plan.empty()) {
+            return Pruning.of(config.name(), keep, plan, present, false);
+        }
+        // binaries first: once they are gone nothing installs the release, whatever else a failure leaves
+        List<String> order = new ArrayList<>(present.stream().filter(f -> f.startsWith("Packages/") && f.endsWith(".rpm")).toList());
+        present.stream().filter(f -> !order.contains(f)).forEach(order::add);
+        for (String path : order) {
+            http.delete(servedRoot() + path);
+        }
+        afterChanges();
+        awaitIndex(List.of(), plan.removed());
+        return Pruning.of(config.name(), keep, plan, present, true);
+    }
+
+    /** Waits until the served primary.xml lists every one of {@code listed} and none of {@code unlisted}. */
+    private void awaitIndex(List<Nevra> listed, List<Nevra> unlisted) {
+        if (listed.isEmpty() && unlisted.isEmpty()) {
             return;
         }
         Instant deadline = clock.instant().plus(config.indexTimeout());
         long wait = 200;
         Set<String> missing = new HashSet<>();
+        Set<String> stale = new HashSet<>();
         while (true) {
             missing.clear();
-            nevras.forEach(n -> missing.add(n.toString()));
-            served().forEach(p -> missing.remove(p.nevra().toString()));
-            if (missing.isEmpty()) {
+            stale.clear();
+            listed.forEach(n -> missing.add(n.toString()));
+            Set<String> gone = new HashSet<>();
+            unlisted.forEach(n -> gone.add(n.toString()));
+            for (ServedPrimary.Package p : served()) {
+                missing.remove(p.nevra().toString());
+                if (gone.contains(p.nevra().toString())) {
+                    stale.add(p.nevra().toString());
+                }
+            }
+            if (missing.isEmpty() && stale.isEmpty()) {
                 return;
             }
             if (clock.instant().isAfter(deadline)) {
-                throw KilnException.environment("target " + config.name() + " took the upload but its metadata does not list "
-                        + new java.util.TreeSet<>(missing) + " after " + config.indexTimeout().toSeconds() + " s: dnf cannot "
-                        + "install it yet; check the repository's metadata settings, or raise index-timeout in kiln.yaml");
+                throw KilnException.environment("target " + config.name() + (missing.isEmpty()
+                        ? " deleted the files but its metadata still lists " + new java.util.TreeSet<>(stale) + " after "
+                                + config.indexTimeout().toSeconds() + " s: dnf is still offered them"
+                        : " took the upload but its metadata does not list " + new java.util.TreeSet<>(missing) + " after "
+                                + config.indexTimeout().toSeconds() + " s: dnf cannot install it yet")
+                        + "; check the repository's metadata settings, or raise index-timeout in kiln.yaml");
             }
             try {
                 Thread.sleep(wait);

@@ -4,11 +4,14 @@ import dev.kiln.KilnException;
 import dev.kiln.Sha256;
 import dev.kiln.config.TargetConfig;
 import dev.kiln.repo.Publication;
+import dev.kiln.repo.PrunePlan;
+import dev.kiln.repo.Pruning;
 import dev.kiln.repo.PublishTarget;
 import dev.kiln.repo.RetainedMetadata;
 import dev.kiln.repo.repodata.MetadataDocument;
 import dev.kiln.repo.repodata.PackageMetadata;
 import dev.kiln.repo.repodata.Repodata;
+import dev.kiln.repo.repodata.ServedPrimary;
 import dev.kiln.rpm.Nevra;
 import dev.kiln.rpm.RpmFile;
 import dev.kiln.rpm.SigningKey;
@@ -60,6 +63,8 @@ public final class WebDavTarget implements PublishTarget {
     static final String REPODATA = "repodata";
     static final String STAGING_PREFIX = "repodata.next-";
     static final String PENDING = ".kiln/pending";
+    /** A prune's journal: the files it takes out of the metadata, written before its new collection. */
+    static final String PRUNING = ".kiln/pruning";
     /** Written into each new repodata collection: which publish made it, so a journal can be matched to a live publish. */
     static final String PUBLISH_ID = ".kiln-publish";
     static final String PUBLIC_KEY = "RPM-GPG-KEY-kiln";
@@ -154,6 +159,156 @@ public final class WebDavTarget implements PublishTarget {
             return publishLocked(incoming, provenance, key, id, lock);
         } catch (IOException e) {
             throw new UncheckedIOException("publishing to " + config.describe() + " failed", e);
+        }
+    }
+
+    @Override
+    public Pruning prune(int keep, Pruning.Mode mode, SigningKey key) {
+        PrunePlan.checkKeep(keep);
+        if (mode == Pruning.Mode.DRY_RUN) {
+            try {
+                byte[] live = liveKilnRepomd().orElse(null);
+                if (live == null) {
+                    return Pruning.of(config.name(), keep, PrunePlan.keepNewest(List.of(), keep), List.of(), false);
+                }
+                fetchDocuments(live);
+                PrunePlan plan = plan(live, keep);
+                return Pruning.of(config.name(), keep, plan, present(plan), false);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        String id = UUID.randomUUID().toString();
+        try (WebDavLock lock = WebDavLock.acquire(dav, config, clock, id)) {
+            return pruneLocked(keep, key, id, lock);
+        } catch (IOException e) {
+            throw new UncheckedIOException("pruning " + config.describe() + " failed", e);
+        }
+    }
+
+    /**
+     * A prune under the lock: a journal naming the files it takes out of the metadata, the new
+     * repodata without their entries made live as a publish makes it, then the files recorded for
+     * deletion once the grace has passed ({@link DeferredDeletions}). Killed before the {@code MOVE},
+     * the old repository stands and the next operation removes the collection; killed after, the
+     * next operation records the files as this one would have.
+     */
+    private Pruning pruneLocked(int keep, SigningKey key, String id, WebDavLock lock) throws IOException {
+        byte[] earlier = liveKilnRepomd().orElse(null);
+        if (earlier == null) {
+            return Pruning.of(config.name(), keep, PrunePlan.keepNewest(List.of(), keep), List.of(), false);
+        }
+        fetchDocuments(earlier);
+        removeLeftovers(earlier);
+        PrunePlan plan = plan(earlier, keep);
+        List<String> present = present(plan);
+        if (plan.empty()) {
+            return Pruning.of(config.name(), keep, plan, present, false);
+        }
+        dav.mkcol(".kiln/");
+        dav.mkcol(PRUNING + "/");
+        dav.put(PRUNING + "/" + id, String.join("\n", present).getBytes(StandardCharsets.UTF_8));
+        Path staging = Files.createDirectories(cache.resolve("staging-" + id));
+        try {
+            Repodata.Written written = Repodata.write(documents(), earlier, plan.removedPkgids(), List.of(), staging, clock.instant());
+            goLive(earlier, written, id, key, lock);
+        } catch (RuntimeException | IOException e) {
+            try {
+                removeLeftovers(earlier); // not killed: the collection goes now, as the next operation would remove it
+            } catch (RuntimeException | IOException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        } finally {
+            deleteTree(staging);
+        }
+        settlePrunes(liveKilnRepomd().orElseThrow());
+        return Pruning.of(config.name(), keep, plan, present, true);
+    }
+
+    /** The live repomd.xml, refused when Kiln did not write it (its packages cannot be removed entry by entry). */
+    private Optional<byte[]> liveKilnRepomd() {
+        Optional<byte[]> repomd = dav.get(REPODATA + "/" + Repodata.REPOMD);
+        if (repomd.isPresent() && Repodata.entries(repomd.get()).isEmpty()) {
+            throw KilnException.badInput("target " + config.name() + ": " + dav.uri(REPODATA + "/" + Repodata.REPOMD)
+                    + " was not written by Kiln: publish to an empty location, or let Kiln own this repository's metadata");
+        }
+        return repomd;
+    }
+
+    /** What a prune of the set {@code repomd} names (its documents in the cache) removes. */
+    private PrunePlan plan(byte[] repomd, int keep) throws IOException {
+        return PrunePlan.keepNewest(servedPackages(repomd), keep);
+    }
+
+    private List<ServedPrimary.Package> servedPackages(byte[] repomd) throws IOException {
+        Path primary = Repodata.document(documents(), repomd, MetadataDocument.PRIMARY).orElseThrow();
+        try (var in = Files.newInputStream(primary)) {
+            return ServedPrimary.read(in);
+        }
+    }
+
+    /** The files of {@code plan} the server holds, from one listing of each package folder. */
+    private List<String> present(PrunePlan plan) {
+        Set<String> there = new HashSet<>();
+        for (String folder : List.of(PACKAGES, SOURCES)) {
+            dav.list(folder + "/").forEach(n -> there.add(folder + "/" + n));
+        }
+        return plan.files().stream().filter(there::contains).toList();
+    }
+
+    /**
+     * Settles every prune journal (under the lock, so none belongs to a running prune): the files of
+     * the one whose collection is live are recorded for deletion, the collection of one that never
+     * went live is removed. Then deletes the recorded files whose grace has passed, but none that the
+     * live metadata ({@code live}) names again (published anew since), nor its provenance or source RPM.
+     */
+    private void settlePrunes(byte[] live) throws IOException {
+        DeferredDeletions record = dav.get(DeferredDeletions.FILE).map(b -> DeferredDeletions.parse(new String(b, StandardCharsets.UTF_8)))
+                .orElse(DeferredDeletions.NONE);
+        List<String> journals = dav.list(PRUNING + "/");
+        if (!journals.isEmpty()) {
+            String liveId = dav.get(REPODATA + "/" + PUBLISH_ID).map(b -> new String(b, StandardCharsets.UTF_8)).orElse("");
+            for (String journal : journals) {
+                if (journal.equals(liveId)) {
+                    List<String> files = dav.get(PRUNING + "/" + journal)
+                            .map(b -> List.of(new String(b, StandardCharsets.UTF_8).split("\n"))).orElse(List.of());
+                    record = record.with(files, clock.instant());
+                } else {
+                    dav.delete(STAGING_PREFIX + journal + "/");
+                }
+            }
+            // recorded before the journals go, so a kill between the two only records the same files again
+            dav.put(DeferredDeletions.FILE, record.render().getBytes(StandardCharsets.UTF_8));
+            for (String journal : journals) {
+                dav.delete(PRUNING + "/" + journal);
+            }
+        }
+        List<String> due = record.due(clock.instant(), config.metadataGrace());
+        if (due.isEmpty()) {
+            return;
+        }
+        Set<String> served = new HashSet<>();
+        if (live != null) {
+            for (ServedPrimary.Package p : servedPackages(live)) {
+                served.add(p.href());
+                served.add(p.href() + PROVENANCE_SUFFIX);
+                p.sourceRpm().ifPresent(src -> {
+                    served.add(SOURCES + "/" + src);
+                    served.add(SOURCES + "/" + src + PROVENANCE_SUFFIX);
+                });
+            }
+        }
+        for (String path : due) {
+            if (!served.contains(path)) {
+                dav.delete(path);
+            }
+        }
+        DeferredDeletions left = record.without(due);
+        if (left.since().isEmpty()) {
+            dav.delete(DeferredDeletions.FILE);
+        } else {
+            dav.put(DeferredDeletions.FILE, left.render().getBytes(StandardCharsets.UTF_8));
         }
     }
 
@@ -267,33 +422,7 @@ public final class WebDavTarget implements PublishTarget {
             try {
                 List<PackageMetadata> metadata = Repodata.read(newBinaries, hrefs::get);
                 Repodata.Written written = Repodata.write(earlier == null ? null : documents(), earlier, metadata, staging, clock.instant());
-                String next = STAGING_PREFIX + id;
-                dav.mkcol(next + "/");
-                for (MetadataDocument.Written doc : written.documents()) {
-                    dav.put(next + "/" + doc.file().getFileName(), doc.file());
-                    lock.renewIfDue();
-                }
-                RetainedMetadata retained = retained(earlier, next, written);
-                dav.put(next + "/" + RetainedMetadata.FILE, retained.render().getBytes(StandardCharsets.UTF_8));
-                dav.put(next + "/" + PUBLISH_ID, id.getBytes(StandardCharsets.UTF_8));
-                dav.put(next + "/" + Repodata.REPOMD_SIGNATURE, key.detachedSignature(written.repomd()));
-                dav.put(next + "/" + Repodata.REPOMD, written.repomd());
-                dav.put(PUBLIC_KEY, key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
-
-                // 4. the one step clients see
-                try {
-                    dav.move(next + "/", REPODATA + "/", true);
-                } catch (KilnException e) {
-                    // a retried MOVE whose first attempt the server did (its answer lost): the collection is live
-                    if (!dav.get(REPODATA + "/" + PUBLISH_ID).map(b -> new String(b, StandardCharsets.UTF_8)).orElse("").equals(id)) {
-                        throw e;
-                    }
-                }
-
-                Files.createDirectories(documents());
-                for (MetadataDocument.Written doc : written.documents()) {
-                    Files.move(doc.file(), documents().resolve(doc.file().getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
+                goLive(earlier, written, id, key, lock);
             } finally {
                 deleteTree(staging);
             }
@@ -308,6 +437,41 @@ public final class WebDavTarget implements PublishTarget {
         }
         dav.delete(PENDING + "/" + id);
         return new Publication(config.name(), added, unchanged, true);
+    }
+
+    /**
+     * Steps 3 and 4 of a publish, and of a prune: the new collection with {@code written}'s documents,
+     * the retained ones, the signature and repomd.xml, then the one {@code MOVE} clients see; then the
+     * new documents go into this machine's cache.
+     */
+    private void goLive(byte[] earlier, Repodata.Written written, String id, SigningKey key, WebDavLock lock) throws IOException {
+        String next = STAGING_PREFIX + id;
+        dav.mkcol(next + "/");
+        for (MetadataDocument.Written doc : written.documents()) {
+            dav.put(next + "/" + doc.file().getFileName(), doc.file());
+            lock.renewIfDue();
+        }
+        RetainedMetadata retained = retained(earlier, next, written);
+        dav.put(next + "/" + RetainedMetadata.FILE, retained.render().getBytes(StandardCharsets.UTF_8));
+        dav.put(next + "/" + PUBLISH_ID, id.getBytes(StandardCharsets.UTF_8));
+        dav.put(next + "/" + Repodata.REPOMD_SIGNATURE, key.detachedSignature(written.repomd()));
+        dav.put(next + "/" + Repodata.REPOMD, written.repomd());
+        dav.put(PUBLIC_KEY, key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
+
+        // 4. the one step clients see
+        try {
+            dav.move(next + "/", REPODATA + "/", true);
+        } catch (KilnException e) {
+            // a retried MOVE whose first attempt the server did (its answer lost): the collection is live
+            if (!dav.get(REPODATA + "/" + PUBLISH_ID).map(b -> new String(b, StandardCharsets.UTF_8)).orElse("").equals(id)) {
+                throw e;
+            }
+        }
+
+        Files.createDirectories(documents());
+        for (MetadataDocument.Written doc : written.documents()) {
+            Files.move(doc.file(), documents().resolve(doc.file().getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     /** Renames an upload into place; a retried rename whose first attempt the server did counts as done. */
@@ -350,7 +514,8 @@ public final class WebDavTarget implements PublishTarget {
     /**
      * Removes what killed publishes left, all found from their journals: uploads of a publish that did
      * not go live (binaries not in the index, and its other uploads), their temporary files, and
-     * their staging collections. Runs under the lock, so no journal belongs to a running publish.
+     * their staging collections; then settles what prunes left ({@link #settlePrunes}). Runs under
+     * the lock, so no journal belongs to a running publish.
      */
     private void removeLeftovers(byte[] earlier) throws IOException {
         List<String> journals = dav.list(PENDING + "/");
@@ -381,6 +546,7 @@ public final class WebDavTarget implements PublishTarget {
             }
             dav.delete(PENDING + "/" + journal);
         }
+        settlePrunes(earlier);
     }
 
     private static boolean isPackagePath(String path) {

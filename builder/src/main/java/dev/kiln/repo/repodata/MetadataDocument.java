@@ -87,14 +87,33 @@ public enum MetadataDocument {
      * @throws IOException also when {@code earlier} is not laid out as this class writes it
      */
     public Written write(Path earlier, long earlierCount, List<PackageMetadata> added, Path folder) throws IOException {
-        long count = earlierCount + added.size();
+        return write(earlier, earlierCount, java.util.Map.of(), added, folder);
+    }
+
+    /**
+     * Writes the document as {@link #write(Path, long, List, Path)} does, without the packages of
+     * {@code earlier} at the positions {@code removed} names (0 for its first package, the same in
+     * every document of a set: they are all written in one order), each mapped to its pkgid, which
+     * must be in the entry left out. Every member holding none of them is copied byte for byte; a
+     * member holding one is inflated and its other packages written again as one new member. No
+     * RPM is read.
+     *
+     * @throws IOException also when a position is past the document's end or its entry is not that package's
+     */
+    public Written write(Path earlier, long earlierCount, java.util.Map<Long, String> removed, List<PackageMetadata> added, Path folder)
+            throws IOException {
+        long count = earlierCount - removed.size() + added.size();
         Path temp = Files.createTempFile(folder, "." + type, ".part");
         MessageDigest sha = Sha256.digest();
         try {
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writeFully(out, ByteBuffer.wrap(member(header.apply(count))), sha);
-                if (earlier != null) {
+                if (earlier != null && removed.isEmpty()) {
                     copyPackageMembers(earlier, out, sha);
+                } else if (earlier != null) {
+                    copyPackageMembersWithout(earlier, new java.util.TreeMap<>(removed), out, sha);
+                } else if (!removed.isEmpty()) {
+                    throw new IOException("no earlier " + type + " document to remove packages from");
                 }
                 if (!added.isEmpty()) {
                     writeFully(out, ByteBuffer.wrap(packagesMember(added)), sha);
@@ -123,25 +142,210 @@ public enum MetadataDocument {
 
     /** Copies everything between {@code earlier}'s header member and its footer member. */
     private void copyPackageMembers(Path earlier, FileChannel out, MessageDigest sha) throws IOException {
+        long[] range = packageMembers(earlier);
+        try (FileChannel in = FileChannel.open(earlier, StandardOpenOption.READ)) {
+            copyRange(in, range[0], range[1], out, sha);
+        }
+    }
+
+    /** Where the package members of {@code earlier} start and end: after its header member, before its footer member. */
+    private long[] packageMembers(Path earlier) throws IOException {
         long size = Files.size(earlier);
         long start = firstMemberEnd(earlier);
         long end = size - footerMember.length;
         if (end < start || !endsWithFooter(earlier, size)) {
             throw new IOException(earlier.getFileName() + " is not a document Kiln wrote (no footer member)");
         }
+        return new long[] {start, end};
+    }
+
+    /**
+     * Copies the package members of {@code earlier} as {@link #copyPackageMembers} does, leaving out
+     * the entries at the positions {@code removed} names. A member is inflated once to count its
+     * entries, and a second time only when it holds one to leave out.
+     */
+    private void copyPackageMembersWithout(Path earlier, java.util.NavigableMap<Long, String> removed, FileChannel out, MessageDigest sha)
+            throws IOException {
+        long[] range = packageMembers(earlier);
+        long end = range[1];
+        long index = 0;
+        long left = 0;
         try (FileChannel in = FileChannel.open(earlier, StandardOpenOption.READ)) {
-            ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-            long position = start;
+            long position = range[0];
             while (position < end) {
-                buffer.clear().limit((int) Math.min(buffer.capacity(), end - position));
-                int n = in.read(buffer, position);
-                if (n < 0) {
-                    throw new IOException(earlier + " ended early");
+                long[] entries = {0};
+                long memberEnd;
+                try (Member member = new Member(in, position, earlier)) {
+                    entries(member, (entry, length) -> entries[0]++);
+                    memberEnd = member.end();
                 }
-                position += n;
-                buffer.flip();
-                writeFully(out, buffer, sha);
+                if (memberEnd > end) {
+                    throw new IOException(earlier.getFileName() + ": a package member runs into the footer");
+                }
+                java.util.SortedMap<Long, String> here = removed.subMap(index, index + entries[0]);
+                if (here.isEmpty()) {
+                    copyRange(in, position, memberEnd, out, sha);
+                } else {
+                    left += here.size();
+                    writeFully(out, ByteBuffer.wrap(memberWithout(in, position, earlier, index, here)), sha);
+                }
+                index += entries[0];
+                position = memberEnd;
             }
+        }
+        if (left != removed.size()) {
+            throw new IOException(earlier.getFileName() + " lists " + index + " packages; positions " + removed.tailMap(index).keySet()
+                    + " are past its end");
+        }
+    }
+
+    /** The entries of the member at {@code position} but those in {@code drop}, as one new member. */
+    private byte[] memberWithout(FileChannel in, long position, Path file, long first, java.util.SortedMap<Long, String> drop)
+            throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(1 << 16);
+        long[] index = {first};
+        boolean[] any = {false};
+        try (Member member = new Member(in, position, file); OutputStream gz = new GZIPOutputStream(bytes, 1 << 16)) {
+            entries(member, (entry, length) -> {
+                String pkgid = drop.get(index[0]);
+                if (pkgid == null) {
+                    gz.write(entry, 0, length);
+                    any[0] = true;
+                } else if (!new String(entry, 0, length, StandardCharsets.ISO_8859_1).contains(pkgid)) {
+                    // the positions come from the package list: a document out of line with it must not lose the wrong package
+                    throw new IOException(file.getFileName() + ": entry " + index[0] + " is not package " + pkgid);
+                }
+                index[0]++;
+            });
+        }
+        return any[0] ? bytes.toByteArray() : new byte[0];
+    }
+
+    private static final byte[] ENTRY_END = "</package>\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** Receives one package's entry: {@code length} bytes of {@code entry}, up to and with its last newline. */
+    @FunctionalInterface
+    private interface EntrySink {
+        void accept(byte[] entry, int length) throws IOException;
+    }
+
+    /**
+     * Splits a member's text into package entries, on bytes (a line break inside a description stays
+     * as it was): an entry of the XML documents ends with a line {@code </package>}, one of the package
+     * list with any line.
+     */
+    private void entries(InputStream in, EntrySink sink) throws IOException {
+        byte[] buffer = new byte[1 << 16];
+        byte[] entry = new byte[8192];
+        int length = 0;
+        int lineStart = 0;
+        for (int n; (n = in.read(buffer)) > 0; ) {
+            for (int i = 0; i < n; i++) {
+                if (length == entry.length) {
+                    entry = java.util.Arrays.copyOf(entry, length * 2);
+                }
+                entry[length++] = buffer[i];
+                if (buffer[i] == '\n') {
+                    if (this == PACKAGES || length - lineStart == ENTRY_END.length
+                            && java.util.Arrays.equals(entry, lineStart, length, ENTRY_END, 0, ENTRY_END.length)) {
+                        sink.accept(entry, length);
+                        length = 0;
+                    }
+                    lineStart = length;
+                }
+            }
+        }
+        if (length > 0) {
+            throw new IOException("a gzip member of a " + type + " document ends inside a package entry");
+        }
+    }
+
+    private static void copyRange(FileChannel in, long from, long to, FileChannel out, MessageDigest sha) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(1 << 20, Math.max(1, to - from)));
+        long position = from;
+        while (position < to) {
+            buffer.clear().limit((int) Math.min(buffer.capacity(), to - position));
+            int n = in.read(buffer, position);
+            if (n < 0) {
+                throw new IOException("a document ended early");
+            }
+            position += n;
+            buffer.flip();
+            writeFully(out, buffer, sha);
+        }
+    }
+
+    /**
+     * One gzip member of a file, inflated as a stream that ends with the member (where
+     * {@link java.util.zip.GZIPInputStream} would go on into the next one), and where it ends.
+     * Kiln writes members with a plain 10-byte header (no name, comment or extra field).
+     */
+    private static final class Member extends InputStream {
+        private final FileChannel in;
+        private final Path file;
+        private final Inflater inflater = new Inflater(true);
+        private final byte[] input = new byte[1 << 16];
+        private long next;
+
+        Member(FileChannel in, long position, Path file) throws IOException {
+            this.in = in;
+            this.file = file;
+            ByteBuffer head = ByteBuffer.allocate(10);
+            while (head.hasRemaining() && in.read(head, position + head.position()) > 0) {
+                // reads the header
+            }
+            byte[] h = head.array();
+            if (head.hasRemaining() || (h[0] & 0xff) != 0x1f || (h[1] & 0xff) != 0x8b || h[2] != 8 || h[3] != 0) {
+                inflater.end();
+                throw new IOException(file.getFileName() + ": no plain gzip member at byte " + position);
+            }
+            next = position + 10;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                while (true) {
+                    if (inflater.finished()) {
+                        return -1;
+                    }
+                    int n = inflater.inflate(b, off, len);
+                    if (n > 0) {
+                        return n;
+                    }
+                    if (inflater.needsInput()) {
+                        int r = in.read(ByteBuffer.wrap(input), next);
+                        if (r <= 0) {
+                            throw new IOException(file.getFileName() + " ends inside a gzip member");
+                        }
+                        next += r;
+                        inflater.setInput(input, 0, r);
+                    } else if (inflater.needsDictionary()) {
+                        throw new IOException(file.getFileName() + ": a gzip member needs a dictionary");
+                    }
+                }
+            } catch (DataFormatException e) {
+                throw new IOException(file.getFileName() + " is not valid gzip: " + e.getMessage(), e);
+            }
+        }
+
+        /** Where the member ends (after its CRC32 and size), once it has been read to its end. */
+        long end() throws IOException {
+            if (!inflater.finished()) {
+                throw new IOException(file.getFileName() + ": a gzip member was not read to its end");
+            }
+            return next - inflater.getRemaining() + 8;
+        }
+
+        @Override
+        public void close() {
+            inflater.end();
         }
     }
 

@@ -72,9 +72,38 @@ public final class Repodata {
      */
     public static Written write(Path earlierFolder, byte[] earlierRepomd, List<PackageMetadata> added, Path folder, Instant now)
             throws IOException {
+        return write(earlierFolder, earlierRepomd, java.util.Set.of(), added, folder, now);
+    }
+
+    /**
+     * Writes the set as {@link #write(Path, byte[], List, Path, Instant)} does, without the earlier
+     * packages whose pkgid (SHA-256) is in {@code removed}: their entries are left out of every
+     * document and every other entry's member is copied byte for byte ({@link MetadataDocument#write(Path,
+     * long, Map, List, Path)}); only the members that held a removed package are compressed again.
+     *
+     * @throws IllegalArgumentException when the earlier set does not list one of {@code removed}
+     */
+    public static Written write(Path earlierFolder, byte[] earlierRepomd, java.util.Set<String> removed, List<PackageMetadata> added,
+            Path folder, Instant now) throws IOException {
         Map<String, Entry> earlier = earlierRepomd == null ? Map.of() : entries(earlierRepomd);
         if (earlierRepomd != null && earlier.isEmpty()) {
             throw new IOException("repomd.xml was not written by Kiln");
+        }
+        Map<Long, String> positions = new java.util.HashMap<>();
+        if (!removed.isEmpty()) {
+            if (earlier.isEmpty()) {
+                throw new IllegalArgumentException("nothing published to remove " + removed + " from");
+            }
+            long[] index = {0};
+            listed(earlierFolder, earlierRepomd, l -> {
+                if (removed.contains(l.pkgid())) {
+                    positions.put(index[0], l.pkgid());
+                }
+                index[0]++;
+            });
+            if (new java.util.HashSet<>(positions.values()).size() != removed.size()) {
+                throw new IllegalArgumentException("the metadata does not list every package to remove: " + removed);
+            }
         }
         Map<MetadataDocument, MetadataDocument.Written> written = new EnumMap<>(MetadataDocument.class);
         try (ExecutorService pool = Executors.newFixedThreadPool(MetadataDocument.values().length)) {
@@ -87,7 +116,7 @@ public final class Repodata {
                         earlierFile = earlierFolder.resolve(fileName(earlier.get(d.type()).href()));
                         count = d == MetadataDocument.PACKAGES ? 0 : d.packageCount(earlierFile);
                     }
-                    return d.write(earlierFile, count, added, folder);
+                    return d.write(earlierFile, count, positions, added, folder);
                 }));
             }
             for (MetadataDocument d : MetadataDocument.values()) {

@@ -26,8 +26,12 @@ public final class ServedPrimary {
     private ServedPrimary() {
     }
 
-    /** One package as primary.xml lists it. */
-    public record Package(Nevra nevra, String checksumType, String checksum, String href) {
+    /**
+     * One package as primary.xml lists it.
+     *
+     * @param sourceRpm the file name of the source RPM it was built from ({@code rpm:sourcerpm}), when it names one
+     */
+    public record Package(Nevra nevra, String checksumType, String checksum, String href, java.util.Optional<String> sourceRpm) {
     }
 
     /** The {@code location href} of the primary document a repomd.xml names, if it names one. */
@@ -44,7 +48,7 @@ public final class ServedPrimary {
         List<Package> packages = new ArrayList<>();
         try (InputStream in = new GZIPInputStream(gzipped, 1 << 16)) {
             XMLStreamReader x = factory.createXMLStreamReader(in);
-            String name = null, arch = null, epoch = "", ver = null, rel = null, type = null, sum = null, href = null;
+            String name = null, arch = null, epoch = "", ver = null, rel = null, type = null, sum = null, href = null, source = null;
             boolean inFormat = false;
             while (x.hasNext()) {
                 int event = x.next();
@@ -52,7 +56,7 @@ public final class ServedPrimary {
                     String local = x.getLocalName();
                     switch (local) {
                         case "package" -> {
-                            name = arch = ver = rel = type = sum = href = null;
+                            name = arch = ver = rel = type = sum = href = source = null;
                             epoch = "";
                             inFormat = false;
                         }
@@ -82,12 +86,16 @@ public final class ServedPrimary {
                             }
                         }
                         case "location" -> href = x.getAttributeValue(null, "href");
+                        case "sourcerpm" -> {
+                            String text = x.getElementText().strip();
+                            source = text.isEmpty() ? null : text;
+                        }
                         default -> {
                             // the rest of the package is not needed here
                         }
                     }
                 } else if (event == XMLStreamConstants.END_ELEMENT && x.getLocalName().equals("package") && name != null) {
-                    packages.add(new Package(new Nevra(name, epoch, ver, rel, arch), type, sum, href));
+                    packages.add(new Package(new Nevra(name, epoch, ver, rel, arch), type, sum, href, java.util.Optional.ofNullable(source)));
                 } else if (event == XMLStreamConstants.END_ELEMENT && x.getLocalName().equals("format")) {
                     inFormat = false;
                 }

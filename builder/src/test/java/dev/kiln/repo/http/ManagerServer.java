@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  * the deployment policy forbids redeploying) or JFrog Artifactory ({@code PUT /artifactory/<repo>/<path>}
  * with {@code X-Checksum-Sha256}, deploy by checksum with {@code X-Checksum-Deploy: true} answering 404
  * for unknown content, {@code POST /artifactory/api/yum/<repo>?async=0} computing the metadata before it
- * answers). The metadata itself is made by the real createrepo_c. Writes need basic authentication.
+ * answers). Both delete a file with {@code DELETE} on its path ({@code 204}, {@code 404} when absent); Nexus
+ * rebuilds the metadata a moment later, Artifactory on the next {@code POST /api/yum}. The metadata itself is
+ * made by the real createrepo_c. Writes need basic authentication.
  */
 final class ManagerServer implements AutoCloseable {
 
@@ -146,6 +148,15 @@ final class ManagerServer implements AutoCloseable {
                     store(file, content);
                     blobs.put(Sha256.hex(content), file);
                     status = 201;
+                }
+            } else if (method.equals("DELETE") && file(path) != null) {
+                if (Files.deleteIfExists(file(path))) {
+                    status = 204;
+                    if (product == Product.NEXUS && path.endsWith(".rpm") && indexDelayMillis >= 0) {
+                        indexer.schedule(this::index, indexDelayMillis, TimeUnit.MILLISECONDS);
+                    }
+                } else {
+                    status = 404;
                 }
             } else if (method.equals("POST") && product == Product.ARTIFACTORY && path.equals("/artifactory/api/yum/rpm-local")
                     && "async=0".equals(exchange.getRequestURI().getQuery())) {

@@ -7,6 +7,7 @@ import dev.kiln.KilnException;
 import dev.kiln.Sha256;
 import dev.kiln.config.TargetConfig;
 import dev.kiln.repo.Publication;
+import dev.kiln.repo.Pruning;
 import dev.kiln.repo.PublishTarget;
 import dev.kiln.repo.Targets;
 import dev.kiln.rpm.KeyGenerator;
@@ -122,6 +123,60 @@ class ManagerTargetsIT {
             }
             assertThat(target.list()).extracting(Object::toString).containsExactly("fresh-pkg-2.0-1.noarch", "known-pkg-1.0-1.noarch");
             assertThat(dnfInstall(art.servedUrl(), "fresh-pkg")).isZero();
+        }
+    }
+
+    @Test
+    void pruneDeletesTheOldReleasesPathsOnBothProductsAndReturnsOnceTheirMetadataNoLongerListsThem() throws Exception {
+        for (ManagerServer.Product product : ManagerServer.Product.values()) {
+            try (ManagerServer server = ManagerServer.start(product, dir.resolve("prune-" + product), "deployer", "pa55-word")) {
+                server.indexDelayMillis = 300;
+                PublishTarget target = target(server, Duration.ofSeconds(30));
+                Path folder = dir.resolve("prune-rpms-" + product);
+                Path old = SyntheticRpms.write(folder, "pruned-pkg", "1.9", signer);
+                target.publish(List.of(old), Map.of(old, "{\"predicate\":{}}".getBytes(java.nio.charset.StandardCharsets.UTF_8)), key);
+                target.publish(List.of(SyntheticRpms.write(folder, "pruned-pkg", "1.10", signer)), Map.of(), key);
+                int before = server.requests.size();
+
+                Pruning dry = target.prune(1, Pruning.Mode.DRY_RUN, null);
+                assertThat(dry.removed()).extracting(Object::toString).containsExactly("pruned-pkg-1.9-1.noarch");
+                assertThat(server.requests("DELETE")).as("a dry run deletes nothing").isEmpty();
+
+                Pruning p = target.prune(1, Pruning.Mode.APPLY, key);
+                assertThat(p.kept()).extracting(Object::toString).containsExactly("pruned-pkg-1.10-1.noarch");
+                assertThat(p.files()).containsExactly("Packages/pruned-pkg-1.9-1.noarch.rpm", "Packages/pruned-pkg-1.9-1.noarch.rpm.provenance.json");
+                String root = product == ManagerServer.Product.NEXUS ? "/repository/rpm-hosted/" : "/artifactory/rpm-local/";
+                assertThat(server.requests("DELETE")).extracting(r -> r.path() + " " + r.status() + " " + r.headers().containsKey("authorization"))
+                        .containsExactly(root + "Packages/pruned-pkg-1.9-1.noarch.rpm 204 true",
+                                root + "Packages/pruned-pkg-1.9-1.noarch.rpm.provenance.json 204 true");
+                if (product == ManagerServer.Product.ARTIFACTORY) {
+                    synchronized (server.requests) {
+                        List<ManagerServer.Request> since = server.requests.subList(before, server.requests.size());
+                        assertThat(since.stream().map(r -> r.method()).filter(m -> !m.equals("GET") && !m.equals("HEAD")))
+                                .as("the metadata is asked for after the deletions").containsExactly("DELETE", "DELETE", "POST");
+                    }
+                }
+                // returned only once the manager's own metadata no longer lists it: list() reads that metadata
+                assertThat(target.list()).extracting(Object::toString).containsExactly("pruned-pkg-1.10-1.noarch");
+                assertThat(target.verify(key).problems()).isEmpty();
+                assertThat(target.prune(1, Pruning.Mode.APPLY, key).metadataChanged()).as("a second prune").isFalse();
+                assertThat(server.requests("DELETE")).hasSize(2);
+            }
+        }
+    }
+
+    @Test
+    void aManagerThatKeepsListingAPrunedPackageIsAClearErrorAfterTheIndexTimeout() throws Exception {
+        try (ManagerServer nexus = ManagerServer.start(ManagerServer.Product.NEXUS, dir.resolve("nexus-prune-stuck"), "deployer", "pa55-word")) {
+            nexus.indexDelayMillis = 200;
+            PublishTarget target = target(nexus, Duration.ofSeconds(2));
+            Path folder = dir.resolve("prune-stuck");
+            target.publish(List.of(SyntheticRpms.write(folder, "kept-pkg", "1.0", signer)), Map.of(), key);
+            target.publish(List.of(SyntheticRpms.write(folder, "kept-pkg", "2.0", signer)), Map.of(), key);
+            nexus.indexDelayMillis = -1; // a manager whose rebuild never comes
+            assertThatThrownBy(() -> target.prune(1, Pruning.Mode.APPLY, key))
+                    .isInstanceOfSatisfying(KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(KilnException.ENVIRONMENT))
+                    .hasMessageContaining("deleted the files but its metadata still lists [kept-pkg-1.0-1.noarch] after 2 s");
         }
     }
 

@@ -165,6 +165,60 @@ class RepodataIT {
     }
 
     @Test
+    void removingPackagesListsWhatCreaterepoListsForTheRestAndCopiesUntouchedMembers() throws Exception {
+        // three sets, so three package members: [rich, rich-docs], [alpha], [beta]
+        Path first = Files.createDirectories(work.resolve("prune-1"));
+        Repodata.Written one = Repodata.write(null, null, Repodata.read(rpms.subList(0, 2), rpm -> "Packages/" + rpm.getFileName()),
+                first, Instant.now());
+        Path second = Files.createDirectories(work.resolve("prune-2"));
+        Repodata.Written two = Repodata.write(first, one.repomd(), Repodata.read(rpms.subList(2, 3), rpm -> "Packages/" + rpm.getFileName()),
+                second, Instant.now());
+        Path third = Files.createDirectories(work.resolve("prune-3"));
+        Repodata.Written three = Repodata.write(second, two.repomd(), Repodata.read(rpms.subList(3, 4), rpm -> "Packages/" + rpm.getFileName()),
+                third, Instant.now());
+        Map<String, String> pkgids = new TreeMap<>();
+        Repodata.listed(third, three.repomd()).forEach(l -> pkgids.put(l.nevra(), l.pkgid()));
+
+        // rich-docs shares a member with a kept package, beta has one of its own
+        Path pruned = Files.createDirectories(work.resolve("prune-dnf/repodata"));
+        Repodata.Written without = Repodata.write(third, three.repomd(),
+                java.util.Set.of(pkgids.get("rich-docs-3:2.5-7.noarch"), pkgids.get("beta-1.0-1.noarch")), List.of(), pruned, Instant.now());
+        Files.write(pruned.resolve(Repodata.REPOMD), without.repomd());
+
+        List<Path> rest = List.of(rpms.get(0), rpms.get(2));
+        assertThat(rest).extracting(p -> p.getFileName().toString()).containsExactly("rich-2.5-7.noarch.rpm", "alpha-1.0-1.noarch.rpm");
+        Path reference = createrepo(rest);
+        for (String type : List.of("primary", "filelists", "other")) {
+            assertThat(packages(pruned, without.repomd(), type)).as(type + ".xml after the removal against createrepo_c over the rest")
+                    .isEqualTo(packages(reference.resolve("repodata"), Files.readAllBytes(reference.resolve("repodata/repomd.xml")), type));
+        }
+        assertThat(Repodata.listed(pruned, without.repomd())).extracting(Repodata.Listed::nevra)
+                .containsExactly("rich-3:2.5-7.noarch", "alpha-1.0-1.noarch");
+        // alpha's member, which held nothing removed, is there byte for byte
+        for (MetadataDocument d : MetadataDocument.values()) {
+            Path before = Repodata.document(second, two.repomd(), d).orElseThrow();
+            Path onlyAlpha = Repodata.document(first, one.repomd(), d).orElseThrow();
+            byte[] b = Files.readAllBytes(before);
+            int alphaStart = (int) (Files.size(onlyAlpha) - d.footerLength());
+            byte[] alphaMember = java.util.Arrays.copyOfRange(b, alphaStart, b.length - d.footerLength());
+            byte[] after = Files.readAllBytes(Repodata.document(pruned, without.repomd(), d).orElseThrow());
+            assertThat(java.util.Collections.indexOfSubList(toList(after), toList(alphaMember))).as(d.type()).isPositive();
+        }
+
+        Files.createSymbolicLink(pruned.getParent().resolve("Packages"), repo.resolve("Packages"));
+        assertThat(repoquery(work.resolve("root-pruned"), pruned.getParent(), List.of("--qf", "%{name}-%{evr}")))
+                .isEqualTo("alpha-1.0-1\nrich-3:2.5-7\n");
+    }
+
+    private static List<Byte> toList(byte[] bytes) {
+        List<Byte> list = new ArrayList<>(bytes.length);
+        for (byte b : bytes) {
+            list.add(b);
+        }
+        return list;
+    }
+
+    @Test
     void dnfAnswersTheSameFromKilnsRepodataAsFromCreaterepos() throws Exception {
         Path reference = createrepo(rpms);
         Path kilnRepo = Files.createDirectories(work.resolve("dnf-kiln"));
