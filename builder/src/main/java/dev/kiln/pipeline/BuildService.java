@@ -97,7 +97,7 @@ public final class BuildService {
         if (request.jobs() < 1) {
             throw KilnException.badInput("--jobs " + request.jobs() + ": give 1 or more parallel builds");
         }
-        // The repository holds leases on the snapshots this run reads until the run ends.
+        // Published packages stay where this run lists them, however many publishes happen meanwhile.
         try (DefinitionRepository git = DefinitionRepository.open(config.root())) {
             String builder = config.builder();
             // Reading the definitions needs no status of the working tree (whether it is dirty, for the records).

@@ -24,7 +24,7 @@ public final class DirectoryTarget implements PublishTarget {
         return config;
     }
 
-    /** The folder's repository, for what only a local folder offers (leased snapshots, build keys). */
+    /** The folder's repository, for what only a local folder offers (its packages' headers, build keys). */
     public DirectoryRepository repository() {
         return repository;
     }
@@ -51,14 +51,18 @@ public final class DirectoryTarget implements PublishTarget {
 
     @Override
     public Verification verify(SigningKey key) {
-        try (SnapshotLease lease = repository.lease()) {
-            if (lease == null) {
-                return new Verification(config.name(), 0, 0, List.of());
-            }
-            Path snapshot = lease.snapshot();
+        DirectoryRepository.Live live = repository.live();
+        if (live == null) {
+            return new Verification(config.name(), 0, 0, List.of());
+        }
+        // Every path against the metadata folder live at the start, so a publish meanwhile cannot mix two sets.
+        Path root = live.root();
+        String metadata = "repodata/";
+        try {
             return Verification.check(config.name(), path -> {
-                Path file = snapshot.resolve(path).normalize();
-                return file.startsWith(snapshot) && java.nio.file.Files.isRegularFile(file) ? java.util.Optional.of(file)
+                Path file = (path.startsWith(metadata) ? live.metadata().resolve(path.substring(metadata.length())) : root.resolve(path))
+                        .normalize();
+                return file.startsWith(root) && java.nio.file.Files.isRegularFile(file) ? java.util.Optional.of(file)
                         : java.util.Optional.empty();
             }, key);
         } catch (java.io.IOException e) {

@@ -15,11 +15,12 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The build keys recorded in one snapshot's provenance documents, read from the JSON files alone.
+ * The build keys recorded in a repository's provenance documents, read from the JSON files alone.
  * The key sits at {@code predicate.buildDefinition.internalParameters.buildKey}, where {@code dev.kiln.pipeline.Provenance}
  * writes it; this package reads the document without depending on the one that writes it.
  *
- * @param rpmsByKey build key to RPM paths relative to the snapshot ({@code Packages/x.rpm}), sorted
+ * @param snapshot what the keys were read for (the live metadata folder), to tell when they are stale
+ * @param rpmsByKey build key to RPM paths relative to the repository ({@code Packages/x.rpm}), sorted
  */
 record PublishedBuilds(Path snapshot, Map<String, List<String>> rpmsByKey) {
 

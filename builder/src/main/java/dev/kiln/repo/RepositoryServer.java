@@ -18,12 +18,11 @@ import java.util.concurrent.Executors;
 
 /**
  * Serves a {@link DirectoryRepository} read-only over HTTP (GET and HEAD). Each request resolves
- * the repository link afresh, so a publish that swaps in a new snapshot is seen by the next
- * request, and a file is always read from one snapshot. Paths are confined to that snapshot.
- * Each request leases the snapshot it reads from while it is answered, and a snapshot's
- * {@code repodata/} keeps the files of the {@code repomd.xml} it replaced (see
- * {@link DirectoryRepository}), so a client that fetched {@code repomd.xml} before a publish still
- * gets every file it names after it.
+ * the repository afresh, so a publish that swaps in new metadata is seen by the next request.
+ * Paths are confined to the repository folder, and its bookkeeping (dot files and folders) is not
+ * served. Packages are never removed and the live metadata folder keeps the files of the
+ * {@code repomd.xml} it replaced (see {@link DirectoryRepository}), so a client that fetched
+ * {@code repomd.xml} before a publish still gets every file it names after it.
  */
 public final class RepositoryServer implements AutoCloseable {
 
@@ -84,17 +83,13 @@ public final class RepositoryServer implements AutoCloseable {
                 exchange.sendResponseHeaders(405, -1);
                 return;
             }
-            SnapshotLease lease = lease(repository);
-            Path file = lease == null ? null : resolve(lease.snapshot(), exchange.getRequestURI().getRawPath());
+            Path file = resolve(root(repository), exchange.getRequestURI().getRawPath());
             if (file == null) {
-                if (lease != null) {
-                    lease.close();
-                }
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
             // Open before sizing, so the bytes and the length come from the same file even if a publish prunes meanwhile.
-            try (lease; InputStream in = Files.newInputStream(file)) {
+            try (InputStream in = Files.newInputStream(file)) {
                 long length = Files.size(file);
                 exchange.getResponseHeaders().set("Content-Type", contentType(file.getFileName().toString()));
                 if (head) {
@@ -106,15 +101,18 @@ public final class RepositoryServer implements AutoCloseable {
                 try (OutputStream out = exchange.getResponseBody()) {
                     in.transferTo(out);
                 }
+            } catch (java.nio.file.NoSuchFileException e) {
+                exchange.sendResponseHeaders(404, -1);
             }
         }
     }
 
-    /** A lease on the live snapshot, or null when there is none or the link is broken (nothing to serve). */
-    private static SnapshotLease lease(DirectoryRepository repository) {
+    /** The live repository folder, or null when there is none or it is not Kiln's (nothing to serve). */
+    private static Path root(DirectoryRepository repository) {
         try {
-            return repository.lease();
-        } catch (KilnException e) {
+            DirectoryRepository.Live live = repository.live();
+            return live == null ? null : live.root();
+        } catch (KilnException | java.io.UncheckedIOException e) {
             return null;
         }
     }

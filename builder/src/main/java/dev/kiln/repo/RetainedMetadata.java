@@ -22,23 +22,23 @@ import org.xml.sax.SAXException;
 import org.xml.sax.helpers.DefaultHandler;
 
 /**
- * The metadata files of earlier {@code repomd.xml} documents that a snapshot keeps in its
- * {@code repodata/} beside its own, as {@code createrepo_c --retain-old-md} does: a client that
+ * The metadata files of earlier {@code repomd.xml} documents that a metadata folder keeps beside its
+ * own, as {@code createrepo_c --retain-old-md} does: a client that
  * fetched the previous {@code repomd.xml} just before a publish still finds every file it names,
- * from whichever snapshot the link points to when it asks. dnf reads only what its
+ * from whichever metadata folder {@code repodata} links to when it asks. dnf reads only what its
  * {@code repomd.xml} names, so the extra files are never indexed.
  *
  * <p>Each file is kept for a grace period counted from the publish that replaced the
  * {@code repomd.xml} naming it (not from the file's own age: a repository unchanged for a week
  * still hands its clients a full grace period when it changes). The record, one line per file
- * ({@code <instant> <path>}), lives in the snapshot as {@value #FILE}.
+ * ({@code <instant> <path>}), lives in the metadata folder as {@value #FILE}.
  *
- * @param supersededAt path relative to the snapshot ({@code repodata/x-primary.xml.gz}) to when the
+ * @param supersededAt path relative to the repository ({@code repodata/x-primary.xml.gz}) to when the
  *     {@code repomd.xml} naming it was replaced
  */
 public record RetainedMetadata(Map<String, Instant> supersededAt) {
 
-    /** The record's file name inside a snapshot. */
+    /** The record's file name inside a metadata folder. */
     public static final String FILE = ".kiln-retained-metadata";
     /** What a retained path may look like: a plain file directly in {@code repodata/}. */
     private static final Pattern METADATA_PATH = Pattern.compile("repodata/[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -50,7 +50,7 @@ public record RetainedMetadata(Map<String, Instant> supersededAt) {
     public static final RetainedMetadata NONE = new RetainedMetadata(Map.of());
 
     /**
-     * What the next snapshot keeps: every file {@code replacedRepomd} names, superseded {@code now},
+     * What the next metadata folder keeps: every file {@code replacedRepomd} names, superseded {@code now},
      * plus those of this record still within {@code grace} of being superseded.
      */
     public RetainedMetadata next(List<String> replacedRepomd, Instant now, Duration grace) {
@@ -67,7 +67,7 @@ public record RetainedMetadata(Map<String, Instant> supersededAt) {
         return new RetainedMetadata(kept);
     }
 
-    /** Without the paths in {@code drop}: files the new snapshot names itself, or that are missing. */
+    /** Without the paths in {@code drop}: files the new metadata folder names itself, or that are missing. */
     public RetainedMetadata without(Set<String> drop) {
         Map<String, Instant> kept = new TreeMap<>(supersededAt);
         kept.keySet().removeAll(drop);

@@ -90,13 +90,13 @@ class BumpCommandIT {
     @Test
     void guardBlocksABumpWhoseFilesMovedAndNamesTheMoves() throws Exception {
         String refsBefore = project.refs();
-        String repoBefore = KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots"));
+        String repoBefore = KilnProject.treeDigest(project.root().resolve(".kiln/repo"));
         KilnProject.Result r = project.run("bump", "toolbox", "--to", "2.0", "--json");
         assertThat(r.exitCode()).as(r.describe()).isEqualTo(1);
         assertThat(r.stderr()).contains("release guard").contains("BLOCKED")
                 .contains("/opt/toolbox/bin/toolbox -> /opt/toolbox-2.0/bin/toolbox")
                 .contains("/opt/toolbox/lib/toolbox-core.jar -> /opt/toolbox-2.0/lib/toolbox-core.jar");
-        assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots")))
+        assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo")))
                 .as("nothing published").isEqualTo(repoBefore);
         // The bump itself was committed on its branch; only the publish was refused.
         assertThat(project.branch()).isEqualTo("bump/toolbox-2.0");

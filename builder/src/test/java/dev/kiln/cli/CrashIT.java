@@ -138,7 +138,7 @@ class CrashIT {
         KilnProject.deleteTree(records);
         Files.createDirectories(records.getParent());
         Files.writeString(records, "a file where the build records of hello go\n");
-        String repositoryBefore = KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots"));
+        String repositoryBefore = KilnProject.treeDigest(project.root().resolve(".kiln/repo"));
         try {
             // --keep-going: libgreet is built whether or not it starts after hello failed; without it, the same
             // holds for a build already running, which is what the engine's lifetime has to respect.
@@ -160,7 +160,7 @@ class CrashIT {
             assertThat(errorLines(done.stderr())).as(done.describe()).hasSize(1).first().asString()
                     .startsWith("kiln: hello: internal error: ").contains("stack trace in " + trace);
             assertThat(done.stderr()).as(done.describe()).doesNotContain("\tat ", "Connection pool");
-            assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots")))
+            assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo")))
                     .as("nothing published").isEqualTo(repositoryBefore);
             assertThat(owned(run.pid())).isEqualTo(new Owned(0, 0));
         } finally {

@@ -288,12 +288,12 @@ class HostileInputIT {
         Path upstream = Files.writeString(folder.resolve("local-1.0.txt"), "upstream text from the allowed folder\n");
         project.write("specs/local/local.spec", fileSourceSpec("local", upstream.toUri()));
         project.write("specs/local/sources", "SHA512 (local-1.0.txt) = " + SourceCache.sha512(upstream) + "\n");
-        String repository = KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots"));
+        String repository = KilnProject.treeDigest(project.root().resolve(".kiln/repo"));
         try {
             KilnProject.Result r = project.run(List.of("build", "local", "--no-publish"), Map.of("KILN_SOURCES_FOLDER", folder.toString()));
             assertThat(r.exitCode()).as(r.describe()).isZero();
             assertThat(r.stdout()).contains("Built local-1.0-1.noarch");
-            assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots"))).isEqualTo(repository);
+            assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo"))).isEqualTo(repository);
         } finally {
             KilnProject.deleteTree(project.root().resolve("specs/local"));
         }

@@ -93,12 +93,12 @@ class PipelineBuildIT {
     @Test
     @Order(2)
     void aSecondRunOfTheSameRevisionBuildsNothing() {
-        String repo = KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots"));
+        String repo = KilnProject.treeDigest(project.root().resolve(".kiln/repo"));
         KilnProject.Result r = project.run("build", "--all", "--json");
         assertThat(r.exitCode()).as(r.describe()).isZero();
         assertThat(statuses(json(r)).values()).containsOnly("up-to-date");
         assertThat(r.stderr()).doesNotContain("Start: rpmbuild");
-        assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots"))).isEqualTo(repo);
+        assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo"))).isEqualTo(repo);
     }
 
     @Test
@@ -140,14 +140,14 @@ class PipelineBuildIT {
         project.write("specs/greeter/greeter.spec", greeter.replace("Release:        1%{?dist}", "Release:        2%{?dist}")
                 .replace("= \"Hello, Kiln!\"", "= \"Bonjour, Kiln!\""));
         project.commit("hello 2, greeter broken");
-        String repo = KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots"));
+        String repo = KilnProject.treeDigest(project.root().resolve(".kiln/repo"));
         KilnProject.Result r = project.run("build", "--changed-since", "HEAD~1", "--keep-going", "--json", "--report-junit", "out/fail.xml");
         assertThat(r.exitCode()).as(r.describe()).isEqualTo(1);
         JsonNode doc = json(r);
         assertThat(doc.has("builds")).as(r.describe()).isTrue();
         assertThat(statuses(doc)).containsExactly(Map.entry("greeter", "failed"), Map.entry("hello", "built"));
         assertThat(doc.get("published").asBoolean()).isFalse();
-        assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo.snapshots"))).as("nothing published").isEqualTo(repo);
+        assertThat(KilnProject.treeDigest(project.root().resolve(".kiln/repo"))).as("nothing published").isEqualTo(repo);
         Document junit = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(project.root().resolve("out/fail.xml").toFile());
         assertThat(junit.getElementsByTagName("failure").getLength()).isEqualTo(1);
         project.write("specs/greeter/greeter.spec", greeter);

@@ -63,7 +63,8 @@ class DirectoryRepositoryIT {
         DirectoryRepository repo = new DirectoryRepository(dir.resolve("install/repo"));
         repo.publish(List.of(hello1), key);
         assertThat(repo.list()).extracting(Object::toString).containsExactly("kiln-hello-1.0-1.noarch");
-        assertThat(Files.isSymbolicLink(repo.location())).isTrue();
+        // packages in place, the metadata behind a link swapped atomically
+        assertThat(Files.isSymbolicLink(repo.location().resolve("repodata"))).isTrue();
         assertThat(repo.location().resolve("repodata/repomd.xml.asc")).exists();
         assertThat(Files.readString(repo.location().resolve(DirectoryRepository.PUBLIC_KEY_FILE))).isEqualTo(key.armoredPublicKey());
 
@@ -90,19 +91,21 @@ class DirectoryRepositoryIT {
         assertThat(repo.location().resolve("SRPMS").resolve(helloSource.getFileName())).exists();
         assertThat(repo.location().resolve("SRPMS").resolve(helloSource.getFileName() + ".provenance.json"))
                 .hasBinaryContent(provenance(key1, hello1, helloSource));
-        // The provenance of the first publish is carried into the second snapshot as a hard link, like its RPM.
+        // The provenance of the first publish stays the same file, like its RPM: nothing is linked or copied per publish.
         assertThat(Files.getAttribute(json1, "unix:ino")).isEqualTo(inode1);
+        assertThat(Files.getAttribute(json1, "unix:nlink")).isEqualTo(1);
         assertThat(repo.location().resolve("Packages/kiln-hello-2.0-1.noarch.rpm.provenance.json")).exists();
         // Repodata indexes the RPMs only.
         assertThat(primaryNames(repo.location())).containsExactly("kiln-hello", "kiln-hello");
         assertThat(Files.readString(repo.location().resolve("repodata/repomd.xml"))).doesNotContain("provenance");
-        // Only the live snapshot and the one before it remain.
-        try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo.snapshots"))) {
+        // One metadata folder per publish, and no snapshots.
+        assertThat(dir.resolve("two/repo.snapshots")).doesNotExist();
+        try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo/.repodata"))) {
             assertThat(snapshots.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).containsExactlyInAnyOrder("1", "2");
         }
-        // same bytes again: accepted, and no new snapshot (repomd.xml stays byte for byte)
+        // same bytes again: accepted, and no new metadata folder (repomd.xml stays byte for byte)
         repo.publish(List.of(hello2), Map.of(hello2, provenance(key2, hello2)), key);
-        try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo.snapshots"))) {
+        try (Stream<Path> snapshots = Files.list(dir.resolve("two/repo/.repodata"))) {
             assertThat(snapshots.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).containsExactlyInAnyOrder("1", "2");
         }
         assertThat(repo.buildKeys()).containsOnlyKeys(key1, key2);

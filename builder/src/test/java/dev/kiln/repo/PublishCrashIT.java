@@ -84,9 +84,12 @@ class PublishCrashIT {
         Path folder = dir.resolve("directory/repo");
         trials("directory", folder.toString(), () -> Targets.open(TargetConfig.localDirectory(folder), Map.of(), dir.resolve("cache-d")),
                 folder.toUri());
-        try (Stream<Path> files = Files.walk(folder.resolveSibling("repo.snapshots"))) {
-            assertThat(files.map(Path::toString)).noneMatch(p -> p.endsWith(".part"));
+        // what killed publishes left (files being written, an unfinished metadata folder) went with the next publish
+        try (Stream<Path> files = Files.walk(folder)) {
+            assertThat(files.map(Path::toString)).noneMatch(p -> p.endsWith(".part")).noneMatch(p -> p.endsWith(".tmp"));
         }
+        assertThat(folder.resolve(".incoming")).isEmptyDirectory();
+        assertThat(folder.resolveSibling("repo.snapshots")).doesNotExist();
     }
 
     private void webDavTrials() throws Exception {

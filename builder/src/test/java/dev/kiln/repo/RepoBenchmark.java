@@ -38,7 +38,8 @@ public final class RepoBenchmark {
             case "index" -> index(work, n, runs, key);
             case "add" -> add(work, n, runs, key);
             case "sign" -> sign(work, n, runs, key);
-            default -> throw new IllegalArgumentException("index, add or sign");
+            case "make" -> packages(work, n, key);
+            default -> throw new IllegalArgumentException("index, add, sign or make");
         }
     }
 
@@ -56,9 +57,28 @@ public final class RepoBenchmark {
         Path done = folder.resolveSibling(".complete");
         if (!Files.exists(done)) {
             long started = System.nanoTime();
-            RpmSigner signer = new RpmSigner(key);
-            for (int i = 0; i < n; i++) {
-                SyntheticRpms.write(folder, String.format("bench%06d", i), "1.0", signer);
+            int threads = Runtime.getRuntime().availableProcessors();
+            // one signer per thread, each making every threads-th package; a package already there (an interrupted run) is kept
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+                List<java.util.concurrent.Future<?>> parts = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int first = t;
+                    parts.add(pool.submit(() -> {
+                        RpmSigner signer = new RpmSigner(key);
+                        for (int i = first; i < n; i += threads) {
+                            String name = String.format("bench%06d", i);
+                            if (!Files.exists(folder.resolve(name + "-1.0-1.noarch.rpm"))) {
+                                SyntheticRpms.write(folder, name, "1.0", signer);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (var part : parts) {
+                    part.get();
+                }
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                throw new IOException("making the synthetic RPMs failed", e);
             }
             Files.writeString(done, "");
             System.err.printf("made %d signed synthetic RPMs in %.1f s%n", n, (System.nanoTime() - started) / 1e9);

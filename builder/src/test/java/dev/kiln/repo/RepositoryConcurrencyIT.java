@@ -44,8 +44,10 @@ import org.w3c.dom.NodeList;
 
 /**
  * Readers that outlive publishes: a second JVM that lists the repository and reads what it listed
- * after many publishes (and is killed with SIGKILL), and real HTTP readers and dnf that fetch
- * {@code repomd.xml} before a publish and the files it names after it.
+ * after many publishes, a build that reads a dependency long after it listed it, and real HTTP
+ * readers and dnf that fetch {@code repomd.xml} before a publish and the files it names after it.
+ * None of them holds anything: packages are never moved or removed, and metadata folders stay
+ * bounded.
  */
 class RepositoryConcurrencyIT {
 
@@ -82,28 +84,28 @@ class RepositoryConcurrencyIT {
     }
 
     @Test
-    void aReaderProcessReadsWhatItListedAfterManyPublishesWhilePruneRemovesEverySnapshotNobodyReads() throws Exception {
-        DirectoryRepository repo = new DirectoryRepository(dir.resolve("lease/repo"));
+    void aReaderProcessReadsWhatItListedAfterManyPublishesWhileMetadataFoldersStayBounded() throws Exception {
+        DirectoryRepository repo = new DirectoryRepository(dir.resolve("lease/repo"), Duration.ZERO);
         repo.publish(List.of(hello1, hello2), key);
         try (Reader reader = Reader.start(repo.location())) {
-            String leased = reader.listedSnapshot();
             List<Integer> counts = new ArrayList<>();
             for (int i = 0; i < PUBLISHES; i++) {
-                repo.publish(List.of(round(i)), key); // a new package each time: a new snapshot
-                counts.add(snapshots(repo).size());
+                repo.publish(List.of(round(i)), key); // a new package each time: a new metadata folder
+                counts.add(metadataFolders(repo).size());
             }
             String read = reader.ask("read");
-            System.out.println("snapshots after each of " + PUBLISHES + " publishes with a reader alive: " + counts
+            System.out.println("metadata folders after each of " + PUBLISHES + " publishes with a reader alive: " + counts
                     + "; the reader then: " + read);
             assertThat(read).isEqualTo("read 2 of 2");
-            // The leased one, the live one and the one before it: no more, however many publishes.
-            assertThat(snapshots(repo)).containsExactly(leased, Integer.toString(PUBLISHES), Integer.toString(PUBLISHES + 1));
-            assertThat(counts).allSatisfy(c -> assertThat(c).isLessThanOrEqualTo(3));
-
-            reader.kill();
-            repo.publish(List.of(round(PUBLISHES)), key);
-            assertThat(snapshots(repo)).as("SIGKILL released the lease, so the next publish pruned it")
-                    .containsExactly(Integer.toString(PUBLISHES + 1), Integer.toString(PUBLISHES + 2));
+            // The live one and the one it replaced, however many publishes and whoever reads.
+            assertThat(metadataFolders(repo)).containsExactly(Integer.toString(PUBLISHES), Integer.toString(PUBLISHES + 1));
+            assertThat(counts).allSatisfy(c -> assertThat(c).isLessThanOrEqualTo(2));
+            // Every package lives once: never linked into a later publish, never copied.
+            try (Stream<Path> files = Files.list(repo.location().resolve("Packages"))) {
+                assertThat(files.toList()).hasSize(PUBLISHES + 2)
+                        .allSatisfy(f -> assertThat(Files.getAttribute(f, "unix:nlink")).as(f.toString()).isEqualTo(1));
+            }
+            assertThat(dir.resolve("lease/repo.snapshots")).doesNotExist();
         }
     }
 
@@ -161,21 +163,22 @@ class RepositoryConcurrencyIT {
         while (build.isAlive() && publishes < 200) {
             repo.publish(List.of(copy), key);
             publishes++;
-            most = Math.max(most, snapshots(repo).size());
+            most = Math.max(most, metadataFolders(repo).size());
             Thread.sleep(200);
         }
         assertThat(build.waitFor(10, TimeUnit.MINUTES)).isTrue();
         KilnProject.Result result = new KilnProject.Result(build.exitValue(), stdout.join(), stderr.join());
         System.out.println("kiln build slowdep greeter: exit " + result.exitCode() + " with " + publishes
-                + " publishes by another process meanwhile; at most " + most + " snapshots; left " + snapshots(repo));
+                + " publishes by another process meanwhile; at most " + most + " metadata folders; left " + metadataFolders(repo));
         assertThat(result.exitCode()).as(result.describe()).isZero();
         assertThat(result.stderr()).doesNotContain("NoSuchFileException");
         assertThat(publishes).as("publishes while the build ran").isGreaterThan(10);
         assertThat(repo.list()).extracting(Object::toString).anyMatch(n -> n.startsWith("greeter-1.0-1"))
                 .anyMatch(n -> n.startsWith("slowdep-1.0-1"));
-        // The build has ended, so its lease went with it: the next publish leaves two snapshots.
+        // The same bytes again change nothing, and the build held nothing that a publish had to wait for.
+        List<String> folders = metadataFolders(repo);
         repo.publish(List.of(copy), key);
-        assertThat(snapshots(repo)).hasSize(2);
+        assertThat(metadataFolders(repo)).isEqualTo(folders);
     }
 
     private static String drain(java.io.InputStream in) {
@@ -187,22 +190,18 @@ class RepositoryConcurrencyIT {
     }
 
     @Test
-    void aSnapshotListedInThisProcessStaysUntilTheRepositoryIsClosed() throws Exception {
-        DirectoryRepository writer = new DirectoryRepository(dir.resolve("local/repo"));
+    void whatThisProcessListedStaysReadableAfterPublishesWithNothingHeld() throws Exception {
+        DirectoryRepository writer = new DirectoryRepository(dir.resolve("local/repo"), Duration.ZERO);
         writer.publish(List.of(hello1), key);
-        List<RpmFile> listed;
-        try (DirectoryRepository reader = new DirectoryRepository(writer.location())) {
-            listed = reader.packages();
-            for (int i = 0; i < 4; i++) {
-                writer.publish(List.of(round(i)), key);
-            }
-            assertThat(snapshots(writer)).containsExactly("1", "4", "5");
-            assertThat(RpmFile.read(listed.getFirst().path()).nevra()).hasToString("kiln-hello-1.0-1.noarch");
-            assertThat(reader.list()).hasSize(5); // a short read leases only while it reads
+        DirectoryRepository reader = new DirectoryRepository(writer.location());
+        List<RpmFile> listed = reader.packages();
+        for (int i = 0; i < 5; i++) {
+            writer.publish(List.of(round(i)), key);
         }
-        writer.publish(List.of(round(4)), key);
-        assertThat(snapshots(writer)).containsExactly("5", "6");
-        assertThat(listed.getFirst().path()).doesNotExist();
+        assertThat(metadataFolders(writer)).containsExactly("5", "6");
+        assertThat(RpmFile.read(listed.getFirst().path()).nevra()).hasToString("kiln-hello-1.0-1.noarch");
+        assertThat(listed.getFirst().path()).isEqualTo(writer.location().resolve("Packages/kiln-hello-1.0-1.noarch.rpm"));
+        assertThat(reader.list()).hasSize(6);
     }
 
     @Test
@@ -240,7 +239,7 @@ class RepositoryConcurrencyIT {
                 }
             }
             System.out.println(HTTP_ROUNDS + " rounds, " + requests + " requests after a publish: statuses " + statuses
-                    + "; snapshots left " + snapshots(repo) + "; repodata files " + repodata(repo).size());
+                    + "; metadata folders left " + metadataFolders(repo) + "; repodata files " + repodata(repo).size());
             assertThat(failures).isEmpty();
 
             Path root = Files.createTempDirectory(dir, "root");
@@ -302,9 +301,9 @@ class RepositoryConcurrencyIT {
         return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
-    /** The numbered snapshot folders, sorted by number. */
-    private static List<String> snapshots(DirectoryRepository repo) throws IOException {
-        try (Stream<Path> dirs = Files.list(repo.location().resolveSibling(repo.location().getFileName() + ".snapshots"))) {
+    /** The numbered metadata folders, sorted by number. */
+    private static List<String> metadataFolders(DirectoryRepository repo) throws IOException {
+        try (Stream<Path> dirs = Files.list(repo.location().resolve(".repodata"))) {
             return dirs.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9]+"))
                     .sorted(java.util.Comparator.comparingInt(Integer::parseInt)).toList();
         }
@@ -378,23 +377,10 @@ class RepositoryConcurrencyIT {
             return new Reader(process, out, new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), listed);
         }
 
-        /** The snapshot folder the reader's listed paths are in. */
-        String listedSnapshot() {
-            Path first = Path.of(listed.split(" ", 3)[2]);
-            return first.getParent().getParent().getFileName().toString();
-        }
-
         String ask(String command) throws IOException {
             in.write(command + "\n");
             in.flush();
             return out.readLine();
-        }
-
-        /** SIGKILL: the process gets no chance to release anything itself. */
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(process.exitValue()).isEqualTo(137);
         }
 
         @Override

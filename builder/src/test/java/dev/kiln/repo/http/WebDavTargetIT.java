@@ -241,7 +241,7 @@ class WebDavTargetIT {
         TargetConfig briefWait = new TargetConfig("local", TargetConfig.Kind.DIRECTORY, Optional.of(folder), Optional.empty(), "",
                 TargetConfig.DEFAULT_GRACE, Duration.ofSeconds(1), TargetConfig.DEFAULT_INDEX_TIMEOUT);
         Targets.open(briefWait, Map.of(), dir.resolve("cache-held")).publish(List.of(rpms.get(0)), Map.of(), key);
-        Path snapshots = folder.resolveSibling("repo.snapshots");
+        Path lockFolder = folder;
         Process other = new ProcessBuilder("python3", "-c", """
                 import fcntl, os, sys, time
                 f = open(sys.argv[1] + "/.lock", "a")
@@ -249,7 +249,7 @@ class WebDavTargetIT {
                 open(sys.argv[1] + "/.lock-holder", "w").write("host elsewhere, pid %d, since 2026-12-02T05:00:00Z" % os.getpid())
                 print("held", flush=True)
                 time.sleep(30)
-                """, snapshots.toString()).start();
+                """, lockFolder.toString()).start();
         try {
             assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream())).readLine()).isEqualTo("held");
             assertThatThrownBy(() -> Targets.open(briefWait, Map.of(), dir.resolve("cache-held")).publish(List.of(rpms.get(1)), Map.of(), key))
