@@ -386,13 +386,15 @@ public final class DirectoryRepository implements AutoCloseable {
             return Pruning.of(location.toString(), keep, plan, present, false);
         }
         Path folders = Files.createDirectories(root.resolve(METADATA_FOLDERS));
+        // recorded before the swap, so a prune killed after it leaks nothing; one killed before it leaves entries that
+        // the deletion skips while the live metadata still lists their release
+        recordRemoved(root, present);
         Path folder = swapInMetadata(root, folders, live, key, temp -> {
             byte[] earlier = Files.readAllBytes(live.metadata().resolve(Repodata.REPOMD));
             Repodata.Written written = Repodata.write(live.metadata(), earlier, plan.removedPkgids(), List.of(), temp, Instant.now());
             writeDurably(temp.resolve(Repodata.REPOMD), written.repomd());
             writeDurably(temp.resolve(Repodata.REPOMD_SIGNATURE), key.detachedSignature(written.repomd()));
         });
-        recordRemoved(root, present);
         pruneMetadata(folders, folder, live);
         deleteRemovedPastGrace(root);
         return Pruning.of(location.toString(), keep, plan, present, true);
@@ -564,11 +566,23 @@ public final class DirectoryRepository implements AutoCloseable {
     /** Deletes the pruned files whose grace has passed (a client can no longer hold metadata naming them). */
     private void deleteRemovedPastGrace(Path root) throws IOException {
         Map<String, Long> removed = readRemoved(root);
+        if (removed.isEmpty()) {
+            return;
+        }
         long cutoff = Instant.now().minus(metadataGrace).getEpochSecond();
+        Live live = live();
+        Set<String> binaries = new HashSet<>();
+        removed.keySet().forEach(f -> binaries.add(f.endsWith(PROVENANCE_SUFFIX) ? f.substring(0, f.length() - PROVENANCE_SUFFIX.length()) : f));
+        Set<String> stillListed = live == null ? Set.of() : indexedAmong(live, binaries);
         boolean changed = false;
         for (var it = removed.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
-            if (e.getValue() <= cutoff) {
+            String rpm = e.getKey().endsWith(PROVENANCE_SUFFIX)
+                    ? e.getKey().substring(0, e.getKey().length() - PROVENANCE_SUFFIX.length()) : e.getKey();
+            if (stillListed.contains(rpm)) {
+                it.remove(); // its prune never went live: the release stays
+                changed = true;
+            } else if (e.getValue() <= cutoff) {
                 Files.deleteIfExists(root.resolve(e.getKey()));
                 it.remove();
                 changed = true;

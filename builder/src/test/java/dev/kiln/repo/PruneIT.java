@@ -109,8 +109,16 @@ class PruneIT {
         bothKinds(() -> {
             Path folder = dir.resolve("directory/repo");
             Pruning p = pruneFlow(TargetConfig.localDirectory(folder), folder.toUri(), folder, dir.resolve("cache-d"));
-            // a directory target's live snapshot no longer holds the removed files
-            assertThat(p.files()).allSatisfy(f -> assertThat(folder.resolve(f)).doesNotExist());
+            // as on a server: within the grace the removed files stay for clients holding the replaced repomd.xml
+            assertThat(p.files()).allSatisfy(f -> assertThat(folder.resolve(f)).exists());
+            assertThat(Files.readString(folder.resolve(DirectoryRepository.REMOVED_FILE))).contains(p.files());
+            byte[] repomd = Files.readAllBytes(folder.resolve("repodata/repomd.xml"));
+            try (DirectoryRepository noGrace = new DirectoryRepository(folder, Duration.ZERO)) {
+                assertThat(noGrace.prune(1, Pruning.Mode.APPLY, key).removed()).isEmpty();
+                assertThat(p.files()).allSatisfy(f -> assertThat(folder.resolve(f)).doesNotExist());
+                assertThat(Files.readString(folder.resolve(DirectoryRepository.REMOVED_FILE))).isEmpty();
+            }
+            assertThat(Files.readAllBytes(folder.resolve("repodata/repomd.xml"))).isEqualTo(repomd);
         }, () -> {
             URI url = NginxDavAccess.url(nginx);
             Path served = NginxDavAccess.repository(nginx);
@@ -135,12 +143,22 @@ class PruneIT {
         bothKinds(() -> {
             Path folder = dir.resolve("killed/repo");
             killedPrunes("directory", folder.toString(), TargetConfig.localDirectory(folder), dir.resolve("cache-kd"));
-            try (Stream<Path> files = Files.walk(folder.resolveSibling("repo.snapshots"))) {
-                assertThat(files.map(Path::toString)).noneMatch(f -> f.endsWith(".part"));
+            Path root = folder.toRealPath();
+            try (Stream<Path> files = Files.walk(root)) {
+                assertThat(files.map(Path::toString)).as("no half-written file or metadata folder")
+                        .noneMatch(f -> f.endsWith(".part") || f.endsWith(".tmp"));
             }
-            try (Stream<Path> snapshots = Files.list(folder.resolveSibling("repo.snapshots"))) {
-                assertThat(snapshots.filter(Files::isDirectory)).as("the live and the previous snapshot, no half-built one").hasSize(2);
+            // nothing leaks: every package file is listed, or recorded for deletion after the grace
+            Set<String> onDisk = new HashSet<>();
+            try (Stream<Path> files = Files.list(root.resolve("Packages"))) {
+                files.map(f -> "Packages/" + f.getFileName()).filter(f -> f.endsWith(".rpm")).forEach(onDisk::add);
             }
+            try (PublishTarget target = Targets.open(TargetConfig.localDirectory(folder), Map.of(), dir.resolve("cache-kd"))) {
+                target.list().forEach(n -> onDisk.remove("Packages/" + n.name() + "-" + n.version() + "-" + n.release() + "." + n.arch()
+                        + ".rpm"));
+            }
+            String removed = Files.readString(root.resolve(DirectoryRepository.REMOVED_FILE));
+            assertThat(onDisk).allSatisfy(f -> assertThat(removed).contains(" " + f + "\n"));
         }, () -> {
             URI url = NginxDavAccess.url(nginx).resolve("../killed/");
             Path served = Files.createDirectories(NginxDavAccess.repository(nginx).resolveSibling("killed"));
