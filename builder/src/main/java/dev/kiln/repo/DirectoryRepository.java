@@ -542,76 +542,56 @@ public final class DirectoryRepository implements AutoCloseable {
 
     /** Records the files a prune took out of the metadata, with the time, for deletion after the grace. */
     private static void recordRemoved(Path root, List<String> files) throws IOException {
-        Map<String, Long> removed = readRemoved(root);
-        long now = Instant.now().getEpochSecond();
-        files.forEach(f -> removed.putIfAbsent(f, now));
-        writeRemoved(root, removed);
+        writeRemoved(root, readRemoved(root).with(files, Instant.now()));
     }
 
     /** A release published again after a prune is live again: its files are no longer to be deleted. */
     private static void spareRemoved(Path root, java.util.Collection<Path> rpms, java.util.Collection<Path> documents) throws IOException {
-        Map<String, Long> removed = readRemoved(root);
-        if (removed.isEmpty()) {
+        DeferredDeletions removed = readRemoved(root);
+        if (removed.since().isEmpty()) {
             return;
         }
-        boolean changed = false;
-        for (Path written : (Iterable<Path>) Stream.concat(rpms.stream(), documents.stream())::iterator) {
-            changed |= removed.remove(root.relativize(written).toString()) != null;
-        }
-        if (changed) {
-            writeRemoved(root, removed);
+        List<String> written = Stream.concat(rpms.stream(), documents.stream()).map(p -> root.relativize(p).toString()).toList();
+        DeferredDeletions left = removed.without(written);
+        if (!left.equals(removed)) {
+            writeRemoved(root, left);
         }
     }
 
     /** Deletes the pruned files whose grace has passed (a client can no longer hold metadata naming them). */
     private void deleteRemovedPastGrace(Path root) throws IOException {
-        Map<String, Long> removed = readRemoved(root);
-        if (removed.isEmpty()) {
+        DeferredDeletions removed = readRemoved(root);
+        if (removed.since().isEmpty()) {
             return;
         }
-        long cutoff = Instant.now().minus(metadataGrace).getEpochSecond();
         Live live = live();
         Set<String> binaries = new HashSet<>();
-        removed.keySet().forEach(f -> binaries.add(f.endsWith(PROVENANCE_SUFFIX) ? f.substring(0, f.length() - PROVENANCE_SUFFIX.length()) : f));
+        removed.since().keySet().forEach(f -> binaries.add(withoutProvenanceSuffix(f)));
+        // its prune never went live: the release stays, and its entry goes
         Set<String> stillListed = live == null ? Set.of() : indexedAmong(live, binaries);
-        boolean changed = false;
-        for (var it = removed.entrySet().iterator(); it.hasNext(); ) {
-            var e = it.next();
-            String rpm = e.getKey().endsWith(PROVENANCE_SUFFIX)
-                    ? e.getKey().substring(0, e.getKey().length() - PROVENANCE_SUFFIX.length()) : e.getKey();
-            if (stillListed.contains(rpm)) {
-                it.remove(); // its prune never went live: the release stays
-                changed = true;
-            } else if (e.getValue() <= cutoff) {
-                Files.deleteIfExists(root.resolve(e.getKey()));
-                it.remove();
-                changed = true;
-            }
+        List<String> spared = removed.since().keySet().stream().filter(f -> stillListed.contains(withoutProvenanceSuffix(f))).toList();
+        List<String> due = removed.due(Instant.now(), metadataGrace).stream().filter(f -> !spared.contains(f)).toList();
+        for (String file : due) {
+            Files.deleteIfExists(root.resolve(file));
         }
-        if (changed) {
-            writeRemoved(root, removed);
+        if (!spared.isEmpty() || !due.isEmpty()) {
+            writeRemoved(root, removed.without(spared).without(due));
         }
     }
 
-    private static Map<String, Long> readRemoved(Path root) throws IOException {
-        Map<String, Long> removed = new TreeMap<>();
+    private static String withoutProvenanceSuffix(String file) {
+        return file.endsWith(PROVENANCE_SUFFIX) ? file.substring(0, file.length() - PROVENANCE_SUFFIX.length()) : file;
+    }
+
+    private static DeferredDeletions readRemoved(Path root) throws IOException {
         Path file = root.resolve(REMOVED_FILE);
-        if (Files.isRegularFile(file)) {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                int space = line.indexOf(' ');
-                if (space > 0) {
-                    removed.put(line.substring(space + 1), Long.parseLong(line.substring(0, space)));
-                }
-            }
-        }
-        return removed;
+        return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
+                ? DeferredDeletions.parse(Files.readString(file, StandardCharsets.UTF_8)) : DeferredDeletions.NONE;
     }
 
-    private static void writeRemoved(Path root, Map<String, Long> removed) throws IOException {
-        StringBuilder text = new StringBuilder();
-        removed.forEach((f, t) -> text.append(t).append(' ').append(f).append('\n'));
+    private static void writeRemoved(Path root, DeferredDeletions removed) throws IOException {
         Path temp = root.resolve(REMOVED_FILE + ".tmp");
-        writeDurably(temp, text.toString().getBytes(StandardCharsets.UTF_8));
+        writeDurably(temp, removed.render().getBytes(StandardCharsets.UTF_8));
         Files.move(temp, root.resolve(REMOVED_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

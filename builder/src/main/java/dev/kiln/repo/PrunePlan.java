@@ -31,8 +31,6 @@ import java.util.TreeSet;
  */
 public record PrunePlan(List<Nevra> kept, List<Nevra> removed, Set<String> removedPkgids, List<String> files) {
 
-    /** Appended to an RPM's path to name its provenance document, on every kind. */
-    static final String PROVENANCE_SUFFIX = ".provenance.json";
 
     /** rpm's order of two releases of one package: epoch (a missing one is 0), version, release. */
     public static final Comparator<Nevra> RPM_ORDER = (a, b) -> {
@@ -86,11 +84,11 @@ public record PrunePlan(List<Nevra> kept, List<Nevra> removed, Set<String> remov
         Set<String> pkgids = new TreeSet<>();
         for (ServedPrimary.Package p : removed) {
             files.add(p.href());
-            files.add(p.href() + PROVENANCE_SUFFIX);
+            files.add(p.href() + DirectoryRepository.PROVENANCE_SUFFIX);
             pkgids.add(p.checksum());
             p.sourceRpm().filter(s -> !keptSources.contains(s) && safeName(s)).ifPresent(s -> {
                 files.add(DirectoryRepository.SOURCES + "/" + s);
-                files.add(DirectoryRepository.SOURCES + "/" + s + PROVENANCE_SUFFIX);
+                files.add(DirectoryRepository.SOURCES + "/" + s + DirectoryRepository.PROVENANCE_SUFFIX);
             });
         }
         return new PrunePlan(sorted(kept), sorted(removed), pkgids, List.copyOf(files));

@@ -117,20 +117,20 @@ class PublishCrashIT {
      */
     private static synchronized List<String> childJvm(String kind, String location) throws Exception {
         if (childClasspath == null) {
+            Path lib = Files.createDirectories(dir.resolve("child-lib"));
             List<String> entries = new java.util.ArrayList<>();
             for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
                 for (Path p : expanded(Path.of(entry))) {
-                    Path jar = dir.resolve("child-" + entries.size() + ".jar");
+                    Path jar = lib.resolve("child-" + entries.size() + ".jar");
                     if (Files.isDirectory(p)) {
                         jarFolder(p, jar);
-                    } else if (signed(p)) {
-                        unsignedCopy(p, jar);
                     } else {
-                        jar = p;
+                        Files.copy(p, jar);
                     }
                     entries.add(jar.toString());
                 }
             }
+            dev.kiln.cli.UnsignedJars.main(new String[] {lib.toString()}); // as the launcher does with its lib/
             childClasspath = String.join(java.io.File.pathSeparator, entries);
         }
         Path cache = dir.resolve("child-" + kind + ".aot");
@@ -172,33 +172,6 @@ class PublishCrashIT {
                 named.add(Path.of(entry.toAbsolutePath().getParent().toUri().resolve(url)));
             }
             return named;
-        }
-    }
-
-    private static boolean signed(Path jar) throws IOException {
-        try (var file = new java.util.jar.JarFile(jar.toFile(), false)) {
-            return file.stream().anyMatch(e -> signatureFile(e.getName()));
-        }
-    }
-
-    private static boolean signatureFile(String name) {
-        return name.startsWith("META-INF/") && name.indexOf('/', 9) < 0
-                && (name.endsWith(".SF") || name.endsWith(".RSA") || name.endsWith(".DSA") || name.endsWith(".EC"));
-    }
-
-    private static void unsignedCopy(Path from, Path to) throws IOException {
-        try (var in = new java.util.zip.ZipFile(from.toFile()); var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(to))) {
-            for (var entries = in.entries(); entries.hasMoreElements(); ) {
-                var e = entries.nextElement();
-                if (signatureFile(e.getName())) {
-                    continue;
-                }
-                out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
-                try (var body = in.getInputStream(e)) {
-                    body.transferTo(out);
-                }
-                out.closeEntry();
-            }
         }
     }
 

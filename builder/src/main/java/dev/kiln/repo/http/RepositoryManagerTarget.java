@@ -3,6 +3,7 @@ package dev.kiln.repo.http;
 import dev.kiln.KilnException;
 import dev.kiln.Sha256;
 import dev.kiln.config.TargetConfig;
+import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.repo.PrunePlan;
 import dev.kiln.repo.Pruning;
 import dev.kiln.repo.Publication;
@@ -40,7 +41,6 @@ import java.util.UUID;
  */
 public abstract class RepositoryManagerTarget implements PublishTarget {
 
-    private static final String PROVENANCE_SUFFIX = ".provenance.json";
 
     protected final TargetConfig config;
     protected final WebDav http;
@@ -141,11 +141,11 @@ public abstract class RepositoryManagerTarget implements PublishTarget {
                     Path doc = temp();
                     Files.write(doc, json);
                     try {
-                        upload(path(rpm) + PROVENANCE_SUFFIX, doc, Sha256.hex(json));
+                        upload(path(rpm) + DirectoryRepository.PROVENANCE_SUFFIX, doc, Sha256.hex(json));
                     } finally {
                         delete(doc);
                     }
-                    added.add(rpm.canonicalFileName() + PROVENANCE_SUFFIX);
+                    added.add(rpm.canonicalFileName() + DirectoryRepository.PROVENANCE_SUFFIX);
                 }
             }
         } catch (IOException e) {

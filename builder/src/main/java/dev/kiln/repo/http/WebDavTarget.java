@@ -3,9 +3,11 @@ package dev.kiln.repo.http;
 import dev.kiln.KilnException;
 import dev.kiln.Sha256;
 import dev.kiln.config.TargetConfig;
+import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.repo.Publication;
 import dev.kiln.repo.PrunePlan;
 import dev.kiln.repo.Pruning;
+import dev.kiln.repo.DeferredDeletions;
 import dev.kiln.repo.PublishTarget;
 import dev.kiln.repo.RetainedMetadata;
 import dev.kiln.repo.repodata.MetadataDocument;
@@ -65,10 +67,10 @@ public final class WebDavTarget implements PublishTarget {
     static final String PENDING = ".kiln/pending";
     /** A prune's journal: the files it takes out of the metadata, written before its new collection. */
     static final String PRUNING = ".kiln/pruning";
+    /** The files a prune took out of the metadata, kept until the grace has passed ({@link DeferredDeletions}). */
+    static final String REMOVED = ".kiln/removed";
     /** Written into each new repodata collection: which publish made it, so a journal can be matched to a live publish. */
     static final String PUBLISH_ID = ".kiln-publish";
-    static final String PUBLIC_KEY = "RPM-GPG-KEY-kiln";
-    private static final String PROVENANCE_SUFFIX = ".provenance.json";
 
     private final TargetConfig config;
     private final WebDav dav;
@@ -264,7 +266,7 @@ public final class WebDavTarget implements PublishTarget {
      * live metadata ({@code live}) names again (published anew since), nor its provenance or source RPM.
      */
     private void settlePrunes(byte[] live) throws IOException {
-        DeferredDeletions record = dav.get(DeferredDeletions.FILE).map(b -> DeferredDeletions.parse(new String(b, StandardCharsets.UTF_8)))
+        DeferredDeletions record = dav.get(REMOVED).map(b -> DeferredDeletions.parse(new String(b, StandardCharsets.UTF_8)))
                 .orElse(DeferredDeletions.NONE);
         List<String> journals = dav.list(PRUNING + "/");
         if (!journals.isEmpty()) {
@@ -279,7 +281,7 @@ public final class WebDavTarget implements PublishTarget {
                 }
             }
             // recorded before the journals go, so a kill between the two only records the same files again
-            dav.put(DeferredDeletions.FILE, record.render().getBytes(StandardCharsets.UTF_8));
+            dav.put(REMOVED, record.render().getBytes(StandardCharsets.UTF_8));
             for (String journal : journals) {
                 dav.delete(PRUNING + "/" + journal);
             }
@@ -292,10 +294,10 @@ public final class WebDavTarget implements PublishTarget {
         if (live != null) {
             for (ServedPrimary.Package p : servedPackages(live)) {
                 served.add(p.href());
-                served.add(p.href() + PROVENANCE_SUFFIX);
+                served.add(p.href() + DirectoryRepository.PROVENANCE_SUFFIX);
                 p.sourceRpm().ifPresent(src -> {
                     served.add(SOURCES + "/" + src);
-                    served.add(SOURCES + "/" + src + PROVENANCE_SUFFIX);
+                    served.add(SOURCES + "/" + src + DirectoryRepository.PROVENANCE_SUFFIX);
                 });
             }
         }
@@ -306,9 +308,9 @@ public final class WebDavTarget implements PublishTarget {
         }
         DeferredDeletions left = record.without(due);
         if (left.since().isEmpty()) {
-            dav.delete(DeferredDeletions.FILE);
+            dav.delete(REMOVED);
         } else {
-            dav.put(DeferredDeletions.FILE, left.render().getBytes(StandardCharsets.UTF_8));
+            dav.put(REMOVED, left.render().getBytes(StandardCharsets.UTF_8));
         }
     }
 
@@ -364,14 +366,14 @@ public final class WebDavTarget implements PublishTarget {
                 json = provenance.get(rpm.path());
             }
             if (json != null) {
-                String docHref = href + PROVENANCE_SUFFIX;
+                String docHref = href + DirectoryRepository.PROVENANCE_SUFFIX;
                 Optional<byte[]> there = dav.get(docHref);
                 if (there.isPresent() && published) {
                     if (!java.util.Arrays.equals(there.get(), json)) {
-                        throw KilnException.badInput(rpm.canonicalFileName() + PROVENANCE_SUFFIX + " is already published on target "
+                        throw KilnException.badInput(rpm.canonicalFileName() + DirectoryRepository.PROVENANCE_SUFFIX + " is already published on target "
                                 + config.name() + " with different content: provenance, like the RPM it describes, must never be overwritten");
                     }
-                    unchanged.add(rpm.canonicalFileName() + PROVENANCE_SUFFIX);
+                    unchanged.add(rpm.canonicalFileName() + DirectoryRepository.PROVENANCE_SUFFIX);
                 } else {
                     newDocs.put(docHref, json);
                 }
@@ -456,7 +458,7 @@ public final class WebDavTarget implements PublishTarget {
         dav.put(next + "/" + PUBLISH_ID, id.getBytes(StandardCharsets.UTF_8));
         dav.put(next + "/" + Repodata.REPOMD_SIGNATURE, key.detachedSignature(written.repomd()));
         dav.put(next + "/" + Repodata.REPOMD, written.repomd());
-        dav.put(PUBLIC_KEY, key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
+        dav.put(DirectoryRepository.PUBLIC_KEY_FILE, key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
 
         // 4. the one step clients see
         try {
