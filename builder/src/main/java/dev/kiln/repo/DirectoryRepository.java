@@ -204,7 +204,9 @@ public final class DirectoryRepository implements AutoCloseable {
                         FileLock lock = lockWithin(lockChannel, lockFolder, deadline)) {
                     // who holds it, for the message of whoever waits (the lock itself is the OS's, dropped when this process dies)
                     Path holder = lockFolder.resolve(LOCK_HOLDER);
-                    Path temp = lockFolder.resolve(LOCK_HOLDER + "." + ProcessHandle.current().pid() + ".part");
+                    // One name, written only by whoever holds the lock: what a holder killed before its rename left is
+                    // overwritten and renamed by the next one, so no temporary file accumulates.
+                    Path temp = lockFolder.resolve(LOCK_HOLDER + ".part");
                     Files.writeString(temp, "host " + hostName() + ", pid " + ProcessHandle.current().pid() + ", since " + Instant.now());
                     Files.move(temp, holder, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                     try {
