@@ -196,75 +196,85 @@ class PublishCrashIT {
         List<Long> secondPublish = new java.util.ArrayList<>();
         List<Long> windows = new java.util.ArrayList<>();
         long started = System.nanoTime();
-        for (int trial = 0; trial < TRIALS; trial++) {
-            ensureRpms(next + 60);
-            List<String> command = new java.util.ArrayList<>(childJvm(kind, location));
-            command.addAll(List.of(PublishLoop.class.getName(), kind, location, cache.toString(), dir.resolve("key.asc").toString(),
-                    rpms.toString(), Integer.toString(next)));
-            Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));
-            String line = out.readLine();
-            assertThat(line).as("the publisher started").isEqualTo("ready");
-            // what it reports is read as it comes (the kill closes the pipe): when each publish was done
-            List<Long> done = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-            Thread reader = Thread.ofVirtual().start(() -> {
-                try {
-                    for (String l; (l = out.readLine()) != null; ) {
-                        if (l.startsWith("published ")) {
-                            done.add(System.nanoTime());
+        // The next publisher is started while the repository is checked after a kill: its JVM start is not part of a trial.
+        Process child = null;
+        try {
+            for (int trial = 0; trial < TRIALS; trial++) {
+                ensureRpms(next + 60);
+                if (child == null) {
+                    child = publisher(kind, location, cache);
+                }
+                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));
+                String line = out.readLine();
+                assertThat(line).as("the publisher started").isEqualTo("ready");
+                child.getOutputStream().write((next + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                child.getOutputStream().flush();
+                // what it reports is read as it comes (the kill closes the pipe): when each publish was done
+                List<Long> done = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+                Thread reader = Thread.ofVirtual().start(() -> {
+                    try {
+                        for (String l; (l = out.readLine()) != null; ) {
+                            if (l.startsWith("published ")) {
+                                done.add(System.nanoTime());
+                            }
                         }
+                    } catch (IOException e) {
+                        // the pipe closed with the kill
                     }
-                } catch (IOException e) {
-                    // the pipe closed with the kill
+                });
+                long readyAt = System.nanoTime();
+                // Even trials kill in a cold JVM's first publish, odd ones in the second, warm one: so kills land before,
+                // in and after every step of both, whatever this machine's speed. The wait is drawn over 1.4 times the
+                // median that publish took so far (1.5 s, 0.5 s until one is seen).
+                boolean warm = trial % 2 == 1;
+                if (warm) {
+                    while (done.isEmpty() && child.isAlive() && System.nanoTime() - readyAt < 60_000_000_000L) {
+                        Thread.sleep(5);
+                    }
+                    assertThat(done).as("trial " + trial + ": the first publish completed").isNotEmpty();
                 }
-            });
-            long readyAt = System.nanoTime();
-            // Even trials kill in a cold JVM's first publish, odd ones in the second, warm one: so kills land before,
-            // in and after every step of both, whatever this machine's speed. The wait is drawn over 1.4 times the
-            // median that publish took so far (1.5 s, 0.5 s until one is seen).
-            boolean warm = trial % 2 == 1;
-            if (warm) {
-                while (done.isEmpty() && child.isAlive() && System.nanoTime() - readyAt < 60_000_000_000L) {
-                    Thread.sleep(5);
+                List<Long> seen = warm ? secondPublish : firstPublish;
+                long window = seen.isEmpty() ? (warm ? 500 : 1500) : Math.max(50, median(seen) * 14 / 10);
+                windows.add(window);
+                long from = warm ? done.get(0) : readyAt;
+                Thread.sleep(Math.max(0, random.nextLong(window) - (System.nanoTime() - from) / 1_000_000));
+                assertThat(child.isAlive()).as("trial " + trial + ": the publisher was still publishing when killed (it stops only "
+                        + "by failing: run PublishLoop by hand to see why)").isTrue();
+                child.destroyForcibly(); // SIGKILL
+                child.waitFor();
+                reader.join();
+                child = trial + 1 < TRIALS ? publisher(kind, location, cache) : null;
+                int reported = done.size();
+                if (reported > 0) {
+                    firstPublish.add((done.get(0) - readyAt) / 1_000_000);
                 }
-                assertThat(done).as("trial " + trial + ": the first publish completed").isNotEmpty();
-            }
-            List<Long> seen = warm ? secondPublish : firstPublish;
-            long window = seen.isEmpty() ? (warm ? 500 : 1500) : Math.max(50, median(seen) * 14 / 10);
-            windows.add(window);
-            long from = warm ? done.get(0) : readyAt;
-            Thread.sleep(Math.max(0, random.nextLong(window) - (System.nanoTime() - from) / 1_000_000));
-            assertThat(child.isAlive()).as("trial " + trial + ": the publisher was still publishing when killed (it stops only "
-                    + "by failing: run PublishLoop by hand to see why)").isTrue();
-            child.destroyForcibly(); // SIGKILL
-            child.waitFor();
-            reader.join();
-            int reported = done.size();
-            if (reported > 0) {
-                firstPublish.add((done.get(0) - readyAt) / 1_000_000);
-            }
-            if (reported > 1) {
-                secondPublish.add((done.get(1) - done.get(0)) / 1_000_000);
-            }
+                if (reported > 1) {
+                    secondPublish.add((done.get(1) - done.get(0)) / 1_000_000);
+                }
 
-            try (PublishTarget target = checker.get()) {
-                Verification v = target.verify(key);
-                assertThat(v.problems()).as("trial " + trial + " of " + kind).isEmpty();
-                List<Nevra> listed = target.list();
-                // old or new state: the packages of a whole number of publishes, in order, none skipped
-                assertThat(listed).as("trial " + trial).extracting(Nevra::version)
-                        .containsExactlyInAnyOrderElementsOf(IntStream.range(0, listed.size()).mapToObj(i -> "1." + i).toList());
-                assertThat(listed.size()).as("trial " + trial + ": at least what the publisher reported done")
-                        .isGreaterThanOrEqualTo(next + reported);
-                outcomes.merge(listed.size() > next + reported ? "killed after the swap, before reporting"
-                        : reported == 0 ? "killed before its first publish went live" : "killed between publishes or mid-publish", 1, Integer::sum);
-                next = listed.size();
+                try (PublishTarget target = checker.get()) {
+                    Verification v = target.verify(key);
+                    assertThat(v.problems()).as("trial " + trial + " of " + kind).isEmpty();
+                    List<Nevra> listed = target.list();
+                    // old or new state: the packages of a whole number of publishes, in order, none skipped
+                    assertThat(listed).as("trial " + trial).extracting(Nevra::version)
+                            .containsExactlyInAnyOrderElementsOf(IntStream.range(0, listed.size()).mapToObj(i -> "1." + i).toList());
+                    assertThat(listed.size()).as("trial " + trial + ": at least what the publisher reported done")
+                            .isGreaterThanOrEqualTo(next + reported);
+                    outcomes.merge(listed.size() > next + reported ? "killed after the swap, before reporting"
+                            : reported == 0 ? "killed before its first publish went live" : "killed between publishes or mid-publish", 1, Integer::sum);
+                    next = listed.size();
+                }
+                if (trial % DNF_EVERY == DNF_EVERY - 1 && next > 0) {
+                    Path root = Files.createTempDirectory(dir, "root");
+                    TestRpms.Run run = TestRpms.dnf(root, dnfUrl, "repoquery", "--qf", "%{name}-%{version}", "synth");
+                    assertThat(run.exitCode()).as("dnf after trial " + trial + ": " + run.output()).isZero();
+                    assertThat(run.output()).contains("synth-1." + (next - 1));
+                }
             }
-            if (trial % DNF_EVERY == DNF_EVERY - 1 && next > 0) {
-                Path root = Files.createTempDirectory(dir, "root");
-                TestRpms.Run run = TestRpms.dnf(root, dnfUrl, "repoquery", "--qf", "%{name}-%{version}", "synth");
-                assertThat(run.exitCode()).as("dnf after trial " + trial + ": " + run.output()).isZero();
-                assertThat(run.output()).contains("synth-1." + (next - 1));
+        } finally {
+            if (child != null) {
+                child.destroyForcibly();
             }
         }
         // the next publish completes and clears what the killed ones left
@@ -282,6 +292,14 @@ class PublishCrashIT {
         assertThat(outcomes.getOrDefault("killed before its first publish went live", 0)).as(kind).isGreaterThanOrEqualTo(TRIALS / 10);
         assertThat(TRIALS - outcomes.getOrDefault("killed before its first publish went live", 0)).as(kind)
                 .isGreaterThanOrEqualTo(TRIALS / 10);
+    }
+
+    /** A publisher JVM that sets up, says {@code ready}, and waits for the index to publish from on its standard input. */
+    private static Process publisher(String kind, String location, Path cache) throws Exception {
+        List<String> command = new java.util.ArrayList<>(childJvm(kind, location));
+        command.addAll(List.of(PublishLoop.class.getName(), kind, location, cache.toString(), dir.resolve("key.asc").toString(),
+                rpms.toString(), "stdin"));
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     private static long median(List<Long> values) {

@@ -16,6 +16,8 @@ import java.util.Optional;
  *
  * <p>Arguments: {@code directory|webdav}, the folder or URL, the cache folder, the secret key file,
  * the RPM folder, the first index, and optionally how many to publish (a training run for the JVM's AOT cache).
+ * With {@code stdin} instead of the first index it reads the first index from its standard input
+ * after {@code ready}: a publisher started ahead, while the repository is still being checked.
  * With {@code prune=N} instead of the first index it runs one {@code prune --keep N} and prints
  * {@code pruned <ms>}.
  */
@@ -45,7 +47,8 @@ public final class PublishLoop {
                 System.out.flush();
                 return;
             }
-            int first = Integer.parseInt(args[5]);
+            int first = Integer.parseInt(args[5].equals("stdin")
+                    ? new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine().strip() : args[5]);
             int last = args.length > 6 ? first + Integer.parseInt(args[6]) : Integer.MAX_VALUE; // a training run stops
             for (int i = first; i < last; i++) {
                 target.publish(List.of(rpms.resolve("synth-1." + i + "-1.noarch.rpm")), Map.of(), key);
