@@ -108,7 +108,7 @@ public final class RepositoryCheck {
                     checkPackages(served, latest, failures);
                     if (install) {
                         List<Nevra> installable = latest.stream().map(ServedPrimary.Package::nevra).filter(ScratchInstall::installableHere).toList();
-                        failures.addAll(ScratchInstall.install(served.url(), installable, served.scratch("installroot")));
+                        failures.addAll(ScratchInstall.install(served.urlForOtherPrograms(), installable, served.scratch("installroot")));
                     }
                 }
             } catch (IOException e) {

@@ -23,6 +23,12 @@ import java.util.concurrent.Executors;
  * served. Packages are never removed and the live metadata folder keeps the files of the
  * {@code repomd.xml} it replaced (see {@link DirectoryRepository}), so a client that fetched
  * {@code repomd.xml} before a publish still gets every file it names after it.
+ *
+ * <p>{@link #relay} serves another repository the same way: a read-only relay on loopback in front
+ * of a server that needs credentials, for another program (dnf) that must read it without being
+ * given them. The credentials stay in this process, on no command line, in no repo file or
+ * environment; the relay's base path is random, so another user of this machine cannot read
+ * through it by guessing the port.
  */
 public final class RepositoryServer implements AutoCloseable {
 
@@ -36,6 +42,21 @@ public final class RepositoryServer implements AutoCloseable {
         this.uri = uri;
     }
 
+    /** Where a request's file comes from. */
+    interface Source {
+        /** The file for {@code path} (below the base path, still URL-encoded), or null: 404. */
+        Served find(String path) throws IOException;
+    }
+
+    /** A file to send; a temporary one is deleted once sent. */
+    record Served(Path file, boolean temporary) {
+    }
+
+    /** Fetches one path of the repository into a file of its own, empty when the server has no such file. */
+    interface Fetcher {
+        java.util.Optional<Path> fetch(String path) throws IOException;
+    }
+
     /**
      * Starts serving {@code location} on {@code bindHost:port}; port 0 picks a free port.
      *
@@ -43,6 +64,25 @@ public final class RepositoryServer implements AutoCloseable {
      */
     public static RepositoryServer start(Path location, String bindHost, int port) {
         DirectoryRepository repository = new DirectoryRepository(location);
+        return serve(bindHost, port, "/", path -> {
+            Path file = resolve(root(repository), path);
+            return file == null ? null : new Served(file, false);
+        });
+    }
+
+    /** Starts a relay on a free loopback port that answers each request with what {@code fetcher} fetches. */
+    static RepositoryServer relay(Fetcher fetcher) {
+        return serve("127.0.0.1", 0, "/" + java.util.UUID.randomUUID() + "/", rawPath -> {
+            // the fetcher encodes each segment itself
+            String path = URLDecoder.decode(rawPath.replace("+", "%2B"), StandardCharsets.UTF_8);
+            if (path.isEmpty() || path.contains("..") || path.startsWith("/") || path.indexOf('\0') >= 0 || path.contains("?")) {
+                return null;
+            }
+            return fetcher.fetch(path).map(file -> new Served(file, true)).orElse(null);
+        });
+    }
+
+    private static RepositoryServer serve(String bindHost, int port, String basePath, Source source) {
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(bindHost, port), 64);
@@ -53,14 +93,14 @@ public final class RepositoryServer implements AutoCloseable {
         }
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
-        server.createContext("/", exchange -> handle(repository, exchange));
+        server.createContext(basePath, exchange -> handle(source, exchange.getRequestURI().getRawPath().substring(basePath.length()), exchange));
         server.start();
         InetSocketAddress bound = server.getAddress();
         String host = bound.getAddress().isAnyLocalAddress() ? "localhost" : bound.getAddress().getHostAddress();
         if (host.contains(":")) {
             host = "[" + host + "]";
         }
-        return new RepositoryServer(server, executor, URI.create("http://" + host + ":" + bound.getPort() + "/"));
+        return new RepositoryServer(server, executor, URI.create("http://" + host + ":" + bound.getPort() + basePath));
     }
 
     /** The base URL of the repository, ending in {@code /}. */
@@ -74,7 +114,7 @@ public final class RepositoryServer implements AutoCloseable {
         executor.close();
     }
 
-    private static void handle(DirectoryRepository repository, HttpExchange exchange) throws IOException {
+    private static void handle(Source source, String path, HttpExchange exchange) throws IOException {
         try (exchange) {
             String method = exchange.getRequestMethod();
             boolean head = method.equals("HEAD");
@@ -83,11 +123,19 @@ public final class RepositoryServer implements AutoCloseable {
                 exchange.sendResponseHeaders(405, -1);
                 return;
             }
-            Path file = resolve(root(repository), exchange.getRequestURI().getRawPath());
-            if (file == null) {
+            Served served;
+            try {
+                served = source.find(path);
+            } catch (IOException | RuntimeException e) {
+                // the server behind a relay refused or failed: the client sees a server error and says so in its own words
+                exchange.sendResponseHeaders(502, -1);
+                return;
+            }
+            if (served == null) {
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
+            Path file = served.file();
             // Open before sizing, so the bytes and the length come from the same file even if a publish prunes meanwhile.
             try (InputStream in = Files.newInputStream(file)) {
                 long length = Files.size(file);
@@ -103,6 +151,10 @@ public final class RepositoryServer implements AutoCloseable {
                 }
             } catch (java.nio.file.NoSuchFileException e) {
                 exchange.sendResponseHeaders(404, -1);
+            } finally {
+                if (served.temporary()) {
+                    Files.deleteIfExists(file);
+                }
             }
         }
     }

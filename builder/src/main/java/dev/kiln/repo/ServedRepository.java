@@ -28,11 +28,14 @@ public final class ServedRepository implements AutoCloseable, Verification.Files
     private final WebDav http;
     private final RepositoryServer server;
     private final Path scratch;
+    private final boolean credentialed;
+    private RepositoryServer relay;
 
-    private ServedRepository(WebDav http, RepositoryServer server, Path scratch) {
+    private ServedRepository(WebDav http, RepositoryServer server, Path scratch, boolean credentialed) {
         this.http = http;
         this.server = server;
         this.scratch = scratch;
+        this.credentialed = credentialed;
     }
 
     /**
@@ -55,7 +58,8 @@ public final class ServedRepository implements AutoCloseable, Verification.Files
                     config.metadataGrace(), config.lockTimeout(), config.indexTimeout());
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
                     .followRedirects(HttpClient.Redirect.NEVER).build(); // credentials stay with the host they are for
-            return new ServedRepository(new WebDav(reading, Credentials.forTarget(config, env), client, REQUEST_TIMEOUT), server, scratch);
+            Optional<Credentials> credentials = Credentials.forTarget(config, env);
+            return new ServedRepository(new WebDav(reading, credentials, client, REQUEST_TIMEOUT), server, scratch, credentials.isPresent());
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
@@ -70,6 +74,21 @@ public final class ServedRepository implements AutoCloseable, Verification.Files
     /** The URL the repository is read from: the baseurl to give dnf while this is open. */
     public URI url() {
         return http.base();
+    }
+
+    /**
+     * The URL another program (dnf) reads the repository from while this is open: {@link #url()}, or
+     * for a target that needs credentials a {@linkplain RepositoryServer#relay relay} on loopback that adds them, so
+     * they are handed to no other program.
+     */
+    public synchronized URI urlForOtherPrograms() {
+        if (!credentialed) {
+            return url();
+        }
+        if (relay == null) {
+            relay = RepositoryServer.relay(this::fetch);
+        }
+        return relay.uri();
     }
 
     /** A small file's bytes (repomd.xml, its signature, the public key); empty when the server answers 404. */
@@ -94,6 +113,9 @@ public final class ServedRepository implements AutoCloseable, Verification.Files
 
     @Override
     public void close() {
+        if (relay != null) {
+            relay.close(); // before the scratch folder it downloads into goes
+        }
         try {
             DirectoryRepository.deleteTree(scratch);
         } catch (UncheckedIOException e) {

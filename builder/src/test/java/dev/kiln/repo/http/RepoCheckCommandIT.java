@@ -45,6 +45,7 @@ class RepoCheckCommandIT {
     @TempDir
     static Path dir;
     static NginxDav nginx;
+    static final String PASSWORD = "s3cret-canary-pw";
     static KilnProject project;
     static SigningKey key;
 
@@ -52,7 +53,8 @@ class RepoCheckCommandIT {
     static void publish() throws Exception {
         assumeTrue(NginxDav.available(), "nginx with libnginx-mod-http-dav-ext is not installed (ci/test installs it)");
         assumeTrue(Files.isExecutable(Path.of(PROMTOOL)), "promtool is not installed (ci/test installs the prometheus package)");
-        nginx = NginxDav.start(dir.resolve("nginx"), "");
+        // the company's server asks for credentials on every request, reads too, as many do
+        nginx = NginxDav.startWithPassword(dir.resolve("nginx"), "canary", PASSWORD);
         Path projectDir = Files.createDirectories(dir.resolve("project"));
         key = KeyGenerator.generate(projectDir.resolve(".kiln/keys/signing-key.asc"), projectDir.resolve(".kiln/keys/signing-key.asc.pub"),
                 "Kiln Test <t@kiln.dev>", "pw".toCharArray());
@@ -67,7 +69,8 @@ class RepoCheckCommandIT {
                   - name: down
                     kind: webdav
                     url: http://127.0.0.1:9/repo/
-                """.formatted(nginx.url(), dir.resolve("mirror"))).env("KILN_SIGNING_PASSPHRASE", "pw");
+                """.formatted(nginx.url(), dir.resolve("mirror"))).env("KILN_SIGNING_PASSPHRASE", "pw")
+                .env("KILN_TARGET_COMPANY_USERNAME", "canary").env("KILN_TARGET_COMPANY_PASSWORD", PASSWORD);
         RpmSigner signer = new RpmSigner(key);
         Path rpms = Files.createDirectories(dir.resolve("rpms"));
         List<Path> first = List.of(SyntheticRpms.write(rpms, "tool", "1.0", signer), SyntheticRpms.write(rpms, "lib", "2.0", signer));
@@ -110,7 +113,8 @@ class RepoCheckCommandIT {
             default -> new TargetConfig(name, TargetConfig.Kind.WEBDAV, Optional.empty(), Optional.of(nginx.url()), "",
                     TargetConfig.DEFAULT_GRACE, TargetConfig.DEFAULT_LOCK_TIMEOUT, TargetConfig.DEFAULT_INDEX_TIMEOUT);
         };
-        return Targets.open(config, Map.of(), dir.resolve("publish-cache"));
+        return Targets.open(config, Map.of("KILN_TARGET_COMPANY_USERNAME", "canary", "KILN_TARGET_COMPANY_PASSWORD", PASSWORD),
+                dir.resolve("publish-cache"));
     }
 
     @Test
@@ -211,12 +215,15 @@ class RepoCheckCommandIT {
     }
 
     @Test
-    void installPutsEveryLatestPackageIntoAnEmptyRootWithDnfAndNamesTheOneThatCannotBeInstalled() throws Exception {
+    void installPutsEveryLatestPackageIntoAnEmptyRootWithDnfThroughARelayThatKeepsTheCredentialsAndNamesTheOneThatCannotBeInstalled()
+            throws Exception {
         KilnProject.Result run = project.run("repo", "check", "--target", "company", "--install", "--json");
         assertThat(run.exitCode()).as(run.describe()).isEqualTo(1);
         JsonNode doc = new ObjectMapper().readTree(run.stdout());
+        // dnf read the password-protected server (every other package installed) without being given the password
         assertThat(kinds(doc)).containsExactly("install:needs-missing-1.0-1.noarch");
         assertThat(doc.get("failures").get(0).get("detail").asText()).contains("kiln-capability-nobody-provides");
+        assertThat(run.stdout() + run.stderr()).doesNotContain(PASSWORD);
     }
 
     /** Runs a check of the company target expected to fail with exit 1, and returns its JSON document. */
