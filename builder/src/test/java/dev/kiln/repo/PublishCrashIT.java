@@ -96,7 +96,7 @@ class PublishCrashIT {
         try (AutoCloseable nginx = dev.kiln.repo.http.NginxDavAccess.start(dir.resolve("nginx"))) {
             URI url = dev.kiln.repo.http.NginxDavAccess.url(nginx);
             TargetConfig config = new TargetConfig("crash", TargetConfig.Kind.WEBDAV, Optional.empty(), Optional.of(url), "",
-                    TargetConfig.DEFAULT_GRACE, Duration.ofSeconds(60), TargetConfig.DEFAULT_INDEX_TIMEOUT);
+                    PublishLoop.BURST_GRACE, Duration.ofSeconds(60), TargetConfig.DEFAULT_INDEX_TIMEOUT);
             trials("webdav", url.toString(), () -> Targets.open(config, Map.of(), dir.resolve("cache-w-check")), url);
             Path served = dev.kiln.repo.http.NginxDavAccess.repository(nginx);
             assertThat(served.resolve(".kiln/pending")).isEmptyDirectory();

@@ -81,12 +81,14 @@ final class WebDavLock implements AutoCloseable {
                                 .orElse(""));
             }
             try {
-                Thread.sleep(wait);
+                // jittered, so publishers that wait together do not retry in step; capped low, because a publish
+                // takes a fraction of a second and a waiter that sleeps long leaves the target idle
+                Thread.sleep(wait / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(wait / 2 + 1));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw KilnException.interrupted();
             }
-            wait = Math.min(500, wait * 2);
+            wait = Math.min(250, wait * 2);
         }
     }
 

@@ -53,8 +53,12 @@ class WebDavTargetIT {
     }
 
     static TargetConfig target(URI url) {
+        return target(url, TargetConfig.DEFAULT_GRACE);
+    }
+
+    static TargetConfig target(URI url, Duration grace) {
         return new TargetConfig("company", TargetConfig.Kind.WEBDAV, Optional.empty(), Optional.of(url), "",
-                TargetConfig.DEFAULT_GRACE, Duration.ofSeconds(60), TargetConfig.DEFAULT_INDEX_TIMEOUT);
+                grace, Duration.ofSeconds(60), TargetConfig.DEFAULT_INDEX_TIMEOUT);
     }
 
     static PublishTarget open(URI url, Map<String, String> env, Path cache) {
@@ -188,7 +192,8 @@ class WebDavTargetIT {
             Path folder = dir.resolve("concurrent-dir/repo");
             for (String kind : List.of("webdav", "directory")) {
                 java.util.function.IntFunction<PublishTarget> make = p -> kind.equals("webdav")
-                        ? open(nginx.url(), Map.of(), dir.resolve("cache-concurrent-" + p)) // each its own cache, as on its own machine
+                        // each its own cache, as on its own machine
+                        ? Targets.open(target(nginx.url(), dev.kiln.repo.PublishLoop.BURST_GRACE), Map.of(), dir.resolve("cache-concurrent-" + p))
                         : Targets.open(TargetConfig.localDirectory(folder), Map.of(), dir.resolve("cache-concurrent-d"));
                 List<PublishTarget> targets = java.util.stream.IntStream.range(0, publishers).mapToObj(make).toList();
                 PublishTarget checker = make.apply(publishers);
