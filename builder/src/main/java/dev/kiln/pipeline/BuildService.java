@@ -12,6 +12,8 @@ import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.repo.Publication;
 import dev.kiln.repo.PublishTarget;
 import dev.kiln.repo.Targets;
+import dev.kiln.repo.ServedRepository;
+import dev.kiln.repo.TargetReleases;
 import dev.kiln.repo.PublishedBuild;
 import dev.kiln.rpm.RpmFile;
 import dev.kiln.rpm.SigningKey;
@@ -138,6 +140,7 @@ public final class BuildService {
                     Map<String, EvaluatedSpec> specs = specs(specsTree, patchesTree, folders, request, session);
                     Capabilities image = imageCapabilities(builder, builderFiles);
                     Set<String> requested = requested(request, specs, changed, image);
+                    SigningKey pulledWith = request.publish() && shipsElsewhere() ? pullReleases(repository, specs.keySet()) : null;
                     List<RpmFile> published = repository.currentSnapshot() == null ? List.of() : repository.packages();
                     Set<String> released = published.stream().filter(r -> !r.source()).map(RpmFile::sourceName).collect(Collectors.toSet());
                     BuildPlan plan = BuildPlan.resolve(specs, requested, image, builder, released::contains);
@@ -163,7 +166,7 @@ public final class BuildService {
                             }
                         }
                     }
-                    SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
+                    SigningKey key = pulledWith != null ? pulledWith : Keys.loadOrCreate(config.signing(), config.state(), listener);
                     PinnedImage pinned = session.image();
                     String dist = evaluator().dist(session);
                     Map<String, String> keys = buildKeys(plan, inputs, pinned, published, repository);
@@ -173,6 +176,26 @@ public final class BuildService {
                 }
             }
         }
+    }
+
+    /**
+     * Brings into the project's folder the newest release on the target of each package of this
+     * project that the folder lacks (published there from another machine), so the plan, the build
+     * keys and the release guard see what the target holds. Checked like dnf checks it: checksums
+     * and the company key's signatures.
+     *
+     * @return the signing key, loaded for the check
+     */
+    private SigningKey pullReleases(DirectoryRepository repository, Set<String> packages) {
+        listener.stage("Start: read the releases on target " + releaseTarget.name() + " (" + releaseTarget.describe() + ")");
+        SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
+        try (PublishTarget ship = Targets.open(releaseTarget, env, config.cache());
+                ServedRepository served = ServedRepository.open(ship, env, config.cache().resolve("pull"))) {
+            TargetReleases.Pulled pulled = TargetReleases.pull(served, repository, packages, key);
+            listener.stage("Finish: read the releases on target " + releaseTarget.name() + " (" + pulled.added().size()
+                    + " package(s) new to " + config.repository() + ")");
+        }
+        return key;
     }
 
     private SpecEvaluator evaluator() {

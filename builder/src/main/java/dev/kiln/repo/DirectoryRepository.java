@@ -683,6 +683,8 @@ public final class DirectoryRepository implements AutoCloseable {
         for (String link : List.of(REPODATA, PUBLIC_KEY_FILE)) {
             Files.deleteIfExists(root.resolve("." + link + ".next"));
         }
+        // the record of pruned files, killed between writing its new version and renaming it into place
+        Files.deleteIfExists(root.resolve(REMOVED_FILE + ".tmp"));
     }
 
     /**

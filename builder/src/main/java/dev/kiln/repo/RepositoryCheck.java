@@ -54,12 +54,8 @@ import java.util.concurrent.Future;
  */
 public final class RepositoryCheck {
 
-    private static final String REPOMD_PATH = "repodata/" + Repodata.REPOMD;
+    static final String REPOMD_PATH = "repodata/" + Repodata.REPOMD;
     private static final String SIGNATURE_PATH = "repodata/" + Repodata.REPOMD_SIGNATURE;
-    /** rpm's order of two versions of a package: epoch numerically (missing is 0), then version, then release. */
-    private static final Comparator<Nevra> BY_EVR = Comparator.<Nevra>comparingLong(n -> n.epoch().isEmpty() ? 0 : Long.parseLong(n.epoch()))
-            .thenComparing(Nevra::version, RpmVersion::compare).thenComparing(Nevra::release, RpmVersion::compare);
-
     /** Packages downloaded and checked at the same time. */
     static final int PARALLEL = 4;
 
@@ -198,7 +194,7 @@ public final class RepositoryCheck {
             if (p.nevra().arch().equals("src")) {
                 continue;
             }
-            newest.merge(p.nevra().name() + "." + p.nevra().arch(), p, (a, b) -> BY_EVR.compare(b.nevra(), a.nevra()) > 0 ? b : a);
+            newest.merge(p.nevra().name() + "." + p.nevra().arch(), p, (a, b) -> PrunePlan.RPM_ORDER.compare(b.nevra(), a.nevra()) > 0 ? b : a);
         }
         return List.copyOf(newest.values());
     }
@@ -255,7 +251,7 @@ public final class RepositoryCheck {
         }
     }
 
-    private static <T> T result(Future<T> future) throws IOException {
+    static <T> T result(Future<T> future) throws IOException {
         try {
             return future.get();
         } catch (InterruptedException e) {

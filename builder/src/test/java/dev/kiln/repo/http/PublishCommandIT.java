@@ -119,6 +119,25 @@ class PublishCommandIT {
             try (var files = Files.list(nginx.repository().resolve("SRPMS"))) {
                 assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith(".src.rpm"));
             }
+
+            // Another machine with the same checkout and nothing of its own published (the project's folder gone):
+            // the build reads the target's release, with its build key, and has nothing to redo. Without it, it would
+            // rebuild hello-1.0-1 with other bytes, which the target refuses as a changed release.
+            byte[] repomd = Files.readAllBytes(nginx.repository().resolve("repodata/repomd.xml"));
+            try (var all = Files.walk(project.repository())) {
+                for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    Files.delete(p);
+                }
+            }
+            KilnProject.Result again = project.run("build", "hello");
+            assertThat(again.exitCode()).as(again.describe()).isZero();
+            assertThat(again.stderr()).contains("Finish: read the releases on target company (1 package(s) new to");
+            assertThat(again.stdout()).contains("Up to date hello-1.0-1");
+            assertThat(again.stderr()).doesNotContain("Start: rpmbuild");
+            assertThat(Files.readAllBytes(nginx.repository().resolve("repodata/repomd.xml"))).as("the target is untouched").isEqualTo(repomd);
+            try (dev.kiln.repo.DirectoryRepository local = new dev.kiln.repo.DirectoryRepository(project.repository())) {
+                assertThat(local.list()).extracting(dev.kiln.rpm.Nevra::toString).singleElement().asString().startsWith("hello-1.0-1");
+            }
         }
     }
 }
