@@ -29,4 +29,35 @@ public final class Targets {
                     cache.resolve("targets").resolve(config.name()));
         };
     }
+
+    /**
+     * Opens {@code config}'s target as a destination of {@code kiln repo sync}.
+     *
+     * @param requestTimeout how long one request to a server may go unanswered before it is retried
+     * @throws dev.kiln.KilnException BAD_INPUT for a repository manager, which indexes by itself
+     */
+    public static Replica replica(TargetConfig config, Map<String, String> env, Path cache, java.time.Duration requestTimeout) {
+        return switch (config.kind()) {
+            case DIRECTORY -> new DirectoryTarget(config);
+            case WEBDAV -> new WebDavTarget(config, Credentials.forTarget(config, env), cache.resolve("targets").resolve(config.name()),
+                    requestTimeout);
+            case NEXUS, ARTIFACTORY -> throw managed(config, "--to");
+        };
+    }
+
+    /** Opens {@code config}'s target as the source of {@code kiln repo sync}, read as its clients read it. */
+    public static ReplicaSource source(TargetConfig config, Map<String, String> env, Path cache, java.time.Duration requestTimeout) {
+        return switch (config.kind()) {
+            case DIRECTORY -> new DirectoryTarget(config);
+            case WEBDAV -> new WebDavTarget(config, Credentials.forTarget(config, env), cache.resolve("targets").resolve(config.name()),
+                    requestTimeout);
+            case NEXUS, ARTIFACTORY -> throw managed(config, "--from");
+        };
+    }
+
+    private static dev.kiln.KilnException managed(TargetConfig config, String option) {
+        return dev.kiln.KilnException.badInput("repo sync " + option + " " + config.name() + ": target " + config.name() + " ("
+                + config.describe() + ") is a repository manager, which indexes what it holds by itself: publish to it with "
+                + "./kiln repo publish --target " + config.name() + " instead");
+    }
 }
