@@ -54,40 +54,14 @@ class SyncCommandIT {
                 NginxDav sydney = NginxDav.start(dir.resolve("sydney"), "");
                 NginxDav locked = NginxDav.startWithPassword(dir.resolve("locked"), "publisher", "s3cret-pass");
                 FaultyProxy proxy = new FaultyProxy(sydney.url())) {
-            KilnProject project = KilnProject.settingsOnly(projectDir, """
-                    targets:
-                      - name: origin
-                        kind: directory
-                        path: %s
-                      - name: amsterdam
-                        kind: webdav
-                        url: %s
-                      - name: sydney
-                        kind: webdav
-                        url: %s
-                      - name: mirror
-                        kind: directory
-                        path: %s
-                      - name: down
-                        kind: webdav
-                        url: http://127.0.0.1:9/repo/
-                      - name: locked
-                        kind: webdav
-                        url: %s
-                      - name: slow
-                        kind: directory
-                        path: %s
-                      - name: fast
-                        kind: directory
-                        path: %s
-                      - name: copy
-                        kind: directory
-                        path: %s
+            KilnProject project = KilnProject.settingsOnly(projectDir, "targets:\n" + directory("origin", origin)
+                    + webdav("amsterdam", amsterdam.url()) + webdav("sydney", proxy.url()) + directory("mirror", mirror)
+                    + webdav("down", java.net.URI.create("http://127.0.0.1:9/repo/")) + webdav("locked", locked.url())
+                    + directory("slow", dir.resolve("slow")) + directory("copy", dir.resolve("copy")) + """
                       - name: manager
                         kind: nexus
                         url: http://127.0.0.1:9/repository/rpms/
-                    """.formatted(origin, amsterdam.url(), proxy.url(), mirror, locked.url(), dir.resolve("slow"), dir.resolve("fast"),
-                    dir.resolve("copy")));
+                    """);
 
             RpmSigner signer = new RpmSigner(key);
             Path rpms = Files.createDirectories(dir.resolve("rpms"));
@@ -96,7 +70,7 @@ class SyncCommandIT {
             Path source = TestRpms.source(rpms, "vendor-tool", "4.2");
             Path tool = SyntheticRpms.write(rpms, "tool", "1.0", signer);
             byte[] provenance = "{\"_type\":\"https://in-toto.io/Statement/v1\"}".getBytes(StandardCharsets.UTF_8);
-            try (PublishTarget target = directory("origin", origin)) {
+            try (PublishTarget target = publishTo(origin)) {
                 target.publish(List.of(vendor, source, tool), Map.of(vendor, provenance), key);
             }
             byte[] firstRepomd = Files.readAllBytes(origin.resolve("repodata/repomd.xml"));
@@ -141,7 +115,7 @@ class SyncCommandIT {
             KilnProject.Result text = project.run("repo", "sync", "--from", "origin", "--to", "mirror");
             assertThat(text.stdout()).contains("Target mirror already matches origin: 10 file(s) compared, 0 copied (0 bytes)");
 
-            try (PublishTarget target = directory("origin", origin)) {
+            try (PublishTarget target = publishTo(origin)) {
                 target.publish(List.of(SyntheticRpms.write(rpms, "tool", "1.1", signer)), Map.of(), key);
             }
             KilnProject.Result down = project.run("repo", "sync", "--from", "origin", "--to", "down", "--to", "locked", "--to", "amsterdam");
@@ -178,18 +152,8 @@ class SyncCommandIT {
     void maxRateCapsTheBytesPerSecondOfAllTransfers() throws Exception {
         Path projectDir = Files.createDirectories(dir.resolve("rate-project"));
         Path origin = dir.resolve("rate-origin");
-        KilnProject project = KilnProject.settingsOnly(projectDir, """
-                targets:
-                  - name: origin
-                    kind: directory
-                    path: %s
-                  - name: slow
-                    kind: directory
-                    path: %s
-                  - name: fast
-                    kind: directory
-                    path: %s
-                """.formatted(origin, dir.resolve("rate-slow"), dir.resolve("rate-fast")));
+        KilnProject project = KilnProject.settingsOnly(projectDir, "targets:\n" + directory("origin", origin)
+                + directory("slow", dir.resolve("rate-slow")) + directory("fast", dir.resolve("rate-fast")));
         // 2 MiB that no compression shrinks in one package, and 600 KiB more over three (several transfers at once): one rpmbuild
         StringBuilder spec = new StringBuilder("""
                 Name: blob
@@ -222,7 +186,7 @@ class SyncCommandIT {
         for (Path rpm : rpms) {
             signer.sign(rpm);
         }
-        try (PublishTarget target = directory("origin", origin)) {
+        try (PublishTarget target = publishTo(origin)) {
             target.publish(rpms, Map.of(), key);
         }
         long cap = 1 << 20;
@@ -242,8 +206,16 @@ class SyncCommandIT {
         assertThat(dir.resolve("rate-slow/repodata/repomd.xml")).hasSameBinaryContentAs(origin.resolve("repodata/repomd.xml"));
     }
 
-    private static PublishTarget directory(String name, Path path) {
-        return Targets.open(new TargetConfig(name, TargetConfig.Kind.DIRECTORY, Optional.of(path), Optional.empty(), "",
+    private static String directory(String name, Path path) {
+        return "  - name: " + name + "\n    kind: directory\n    path: " + path + "\n";
+    }
+
+    private static String webdav(String name, java.net.URI url) {
+        return "  - name: " + name + "\n    kind: webdav\n    url: " + url + "\n";
+    }
+
+    private static PublishTarget publishTo(Path path) {
+        return Targets.open(new TargetConfig("origin", TargetConfig.Kind.DIRECTORY, Optional.of(path), Optional.empty(), "",
                 TargetConfig.DEFAULT_GRACE, TargetConfig.DEFAULT_LOCK_TIMEOUT, TargetConfig.DEFAULT_INDEX_TIMEOUT), Map.of(), dir.resolve("cache"));
     }
 }
