@@ -123,12 +123,25 @@ public final class Replication {
 
     private Served read() {
         String site = "source " + source.config().name() + " (" + source.config().describe() + ")";
-        byte[] repomd = source.read(DirectoryRepository.REPODATA + "/" + Repodata.REPOMD).orElseThrow(() -> KilnException.badInput(
-                site + " has nothing published (no repodata/repomd.xml): publish to it first, or name another --from"));
-        byte[] signature = source.read(DirectoryRepository.REPODATA + "/" + Repodata.REPOMD_SIGNATURE).orElseThrow(() -> KilnException
-                .badInput(site + " has no repodata/repomd.xml.asc: a replica must be verifiable with repo_gpgcheck; publish to it with Kiln"));
-        byte[] publicKey = source.read(PUBLIC_KEY).orElseThrow(() -> KilnException.badInput(
-                site + " has no " + PUBLIC_KEY + ": publish to it with Kiln, which writes it"));
+        byte[] repomd = null;
+        byte[] signature = null;
+        byte[] publicKey = null;
+        // The three are read one by one: a publish to the source meanwhile shows as a signature that does not verify
+        // what was read, and they are read again, so a replica never gets a repomd.xml with another's signature.
+        for (int attempt = 1; repomd == null; attempt++) {
+            byte[] read = source.read(DirectoryRepository.REPODATA + "/" + Repodata.REPOMD).orElseThrow(() -> KilnException.badInput(
+                    site + " has nothing published (no repodata/repomd.xml): publish to it first, or name another --from"));
+            signature = source.read(DirectoryRepository.REPODATA + "/" + Repodata.REPOMD_SIGNATURE).orElseThrow(() -> KilnException
+                    .badInput(site + " has no repodata/repomd.xml.asc: a replica must be verifiable with repo_gpgcheck; publish to it with Kiln"));
+            publicKey = source.read(PUBLIC_KEY).orElseThrow(() -> KilnException.badInput(
+                    site + " has no " + PUBLIC_KEY + ": publish to it with Kiln, which writes it"));
+            if (verifies(read, signature, publicKey)) {
+                repomd = read;
+            } else if (attempt == 3) {
+                throw KilnException.environment(site + ": repodata/repomd.xml.asc does not verify repodata/repomd.xml with its "
+                        + PUBLIC_KEY + ": run ./kiln repo verify --target " + source.config().name());
+            }
+        }
         Map<String, String> documents = new LinkedHashMap<>();
         for (Repodata.Entry entry : Repodata.entries(repomd).values()) {
             documents.put(Repodata.fileName(entry.href()), entry.checksum());
@@ -168,6 +181,16 @@ public final class Replication {
         return new Served(repomd, signature, publicKey, documents, packages, others);
     }
 
+    private boolean verifies(byte[] repomd, byte[] signature, byte[] publicKey) {
+        try {
+            Path key = scratch.resolve(PUBLIC_KEY);
+            Files.write(key, publicKey);
+            return dev.kiln.rpm.SigningKey.publicOnly(key).verifiesDetached(repomd, signature);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private Outcome.Synced sync(Served served, Replica.Session session, ExecutorService pool, String name, long started) {
         Map<String, String> listed = session.listed();
         Set<String> files = session.files();
@@ -190,7 +213,12 @@ public final class Replication {
             for (String path : toCopy) {
                 transfers.add(pool.submit(() -> {
                     Path local = fetch(path, served.packages().get(path));
-                    session.place(path, local, bandwidth);
+                    try {
+                        session.place(path, local, bandwidth);
+                    } catch (KilnException e) {
+                        // the request's own message names the site and a temporary name: say which file it was
+                        throw new KilnException(e.exitCode(), "copying " + path + " to target " + name + " failed: " + e.getMessage(), e);
+                    }
                     bytes.addAndGet(size(local));
                 }));
             }
