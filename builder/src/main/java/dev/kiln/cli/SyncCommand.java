@@ -56,10 +56,10 @@ class SyncCommand {
                 Duration timeout = invocation.value("timeout").map(v -> Duration.ofSeconds(whole("timeout", v, 1, 3600)))
                         .orElse(DEFAULT_TIMEOUT);
                 KilnConfig config = config(invocation);
-                TargetConfig from = config.target(invocation.value("from"));
+                TargetConfig from = target(config, "from", fromName);
                 List<TargetConfig> to = new ArrayList<>();
                 for (String name : toNames) {
-                    TargetConfig target = config.target(java.util.Optional.of(name));
+                    TargetConfig target = target(config, "to", name);
                     if (target.name().equals(from.name())) {
                         throw KilnException.badInput("repo sync: --to " + name + " is the source itself: name other targets");
                     }
@@ -134,6 +134,12 @@ class SyncCommand {
             }
         }
         return doc;
+    }
+
+    private static TargetConfig target(KilnConfig config, String option, String name) {
+        return config.targets().stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow(() -> KilnException.badInput(
+                "repo sync: --" + option + " '" + name + "' is not a target of kiln.yaml: known are "
+                        + config.targets().stream().map(TargetConfig::name).toList()));
     }
 
     /** A whole number option in {@code [min, max]}, else one line and exit 2 naming it. */

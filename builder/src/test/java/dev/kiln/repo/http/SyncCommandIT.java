@@ -78,7 +78,7 @@ class SyncCommandIT {
             // one planned fault each for the first package uploads to Sydney: a 503, a stall past the timeout, a dropped connection
             proxy.plan("PUT", p -> p.contains("/Packages/"), FaultyProxy.Fault.UNAVAILABLE, FaultyProxy.Fault.STALL, FaultyProxy.Fault.DROP);
             KilnProject.Result first = project.run("repo", "sync", "--from", "origin", "--to", "amsterdam", "--to", "sydney", "--to",
-                    "mirror", "--jobs", "4", "--timeout", "2", "--json");
+                    "mirror", "--jobs", "4", "--timeout", "2", "--max-rate", "64M", "--json");
             assertThat(first.exitCode()).as(first.describe()).isZero();
             JsonNode firstDoc = JSON.readTree(first.stdout());
             for (JsonNode t : firstDoc.get("targets")) {
@@ -141,6 +141,9 @@ class SyncCommandIT {
             KilnProject.Result rate = project.run("repo", "sync", "--from", "origin", "--to", "slow", "--max-rate", "fast");
             assertThat(rate.exitCode()).as(rate.describe()).isEqualTo(2);
             assertThat(rate.stderr()).contains("--max-rate 'fast' is not a transfer rate");
+            KilnProject.Result unknown = project.run("repo", "sync", "--from", "origin", "--to", "nowhere");
+            assertThat(unknown.exitCode()).as(unknown.describe()).isEqualTo(2);
+            assertThat(unknown.stderr()).contains("repo sync: --to 'nowhere' is not a target of kiln.yaml: known are [origin, ");
             KilnProject.Result manager = project.run("repo", "sync", "--from", "origin", "--to", "manager");
             assertThat(manager.exitCode()).as(manager.describe()).isEqualTo(2);
             assertThat(manager.stderr()).contains("target manager (nexus http://127.0.0.1:9/repository/rpms/) is a repository manager")
