@@ -118,10 +118,18 @@ class SyncCommandIT {
             try (PublishTarget target = publishTo(origin)) {
                 target.publish(List.of(SyntheticRpms.write(rpms, "tool", "1.1", signer)), Map.of(), key);
             }
-            KilnProject.Result down = project.run("repo", "sync", "--from", "origin", "--to", "down", "--to", "locked", "--to", "amsterdam");
+            // Sydney answers 503 to every attempt at the new package: it fails, and stays as it was
+            FaultyProxy.Fault[] always = new FaultyProxy.Fault[8];
+            java.util.Arrays.fill(always, FaultyProxy.Fault.UNAVAILABLE);
+            proxy.plan("PUT", p -> p.contains("/Packages/"), always);
+            KilnProject.Result down = project.run("repo", "sync", "--from", "origin", "--to", "down", "--to", "locked", "--to", "sydney",
+                    "--to", "amsterdam");
             assertThat(down.exitCode()).as(down.describe()).isEqualTo(3);
             assertThat(down.stderr()).contains("target down (http://127.0.0.1:9/repo/) cannot be reached")
-                    .contains("target locked refused").contains("401 Unauthorized");
+                    .contains("target locked refused").contains("401 Unauthorized")
+                    .containsPattern("copying Packages/tool-1\\.1[^ ]*\\.rpm to target sydney failed: target sydney .* answered 503");
+            assertThat(proxy.hits(FaultyProxy.Fault.UNAVAILABLE)).isEqualTo(1 + 5);
+            assertThat(sydney.repository().resolve("repodata/repomd.xml")).hasBinaryContent(firstRepomd);
             assertThat(down.stdout()).contains("Synced target amsterdam from origin");
             assertThat(amsterdam.repository().resolve("repodata/repomd.xml")).hasSameBinaryContentAs(origin.resolve("repodata/repomd.xml"));
             assertThat(locked.repository().resolve("repodata")).doesNotExist();
