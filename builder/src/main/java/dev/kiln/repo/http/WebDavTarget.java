@@ -60,6 +60,10 @@ import java.util.UUID;
  * The next publish finds what a killed one left (its journal, its collection) and removes every
  * upload that did not go live. The documents a publish appends to are kept in a cache on this
  * machine by checksum, so publishing from the same machine again downloads no metadata.
+ *
+ * <p>As a {@link Replica} it takes the same lock and goes live by the same steps, with another
+ * repository's documents and its signed {@code repomd.xml} instead of new ones; as a
+ * {@link ReplicaSource} it is read over HTTP (GET, and PROPFIND to list the package folders).
  */
 public final class WebDavTarget implements PublishTarget, Replica, ReplicaSource {
 
