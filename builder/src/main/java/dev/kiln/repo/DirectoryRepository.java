@@ -391,7 +391,7 @@ public final class DirectoryRepository implements AutoCloseable {
         // recorded before the swap, so a prune killed after it leaks nothing; one killed before it leaves entries that
         // the deletion skips while the live metadata still lists their release
         recordRemoved(root, present);
-        Path folder = swapInMetadata(root, folders, live, key, temp -> {
+        Path folder = swapInMetadata(root, folders, live, publicKey(key), temp -> {
             byte[] earlier = Files.readAllBytes(live.metadata().resolve(Repodata.REPOMD));
             Repodata.Written written = Repodata.write(live.metadata(), earlier, plan.removedPkgids(), List.of(), temp, Instant.now());
             writeDurably(temp.resolve(Repodata.REPOMD), written.repomd());
@@ -486,7 +486,7 @@ public final class DirectoryRepository implements AutoCloseable {
         syncDirectory(packages);
         syncDirectory(sources);
 
-        Path folder = swapInMetadata(root, folders, live, key, temp -> writeRepodata(live, root, indexedNow, temp, key));
+        Path folder = swapInMetadata(root, folders, live, publicKey(key), temp -> writeRepodata(live, root, indexedNow, temp, key));
         spareRemoved(root, rpmsToWrite.values(), documentsToWrite.keySet());
         pruneMetadata(folders, folder.toRealPath(), live);
         if (Integer.parseInt(folder.getFileName().toString()) >= 3) {
@@ -494,6 +494,142 @@ public final class DirectoryRepository implements AutoCloseable {
         }
         deleteRemovedPastGrace(root);
         return new Publication(location.toString(), addedNames, unchangedNames, true);
+    }
+
+    private static byte[] publicKey(SigningKey key) {
+        return key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Runs {@code work} for {@code kiln repo sync} holding the lock a publish takes: packages placed
+     * as a publish places them, and the source's signed metadata made live by the same swap, with the
+     * replaced documents kept for the grace. What a killed sync left goes with the next publish.
+     */
+    public <T> T replicate(java.util.function.Function<Replica.Session, T> work) {
+        return underLock(root -> {
+            clearLeftovers(root);
+            return work.apply(new ReplicaSession(root, live()));
+        });
+    }
+
+    /** One sync's visit, under the lock. */
+    private final class ReplicaSession implements Replica.Session {
+        private final Path root;
+        private final Live live;
+
+        ReplicaSession(Path root, Live live) {
+            this.root = root;
+            this.live = live;
+        }
+
+        @Override
+        public Optional<byte[]> repomd() {
+            return readLive(Repodata.REPOMD);
+        }
+
+        @Override
+        public Optional<byte[]> signature() {
+            return readLive(Repodata.REPOMD_SIGNATURE);
+        }
+
+        private Optional<byte[]> readLive(String name) {
+            try {
+                Path file = live == null ? null : live.metadata().resolve(name);
+                return file != null && Files.isRegularFile(file) ? Optional.of(Files.readAllBytes(file)) : Optional.empty();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public Map<String, String> listed() {
+            Map<String, String> listed = new HashMap<>();
+            if (live != null) {
+                DirectoryRepository.listed(live).ifPresent(all -> all.forEach(l -> listed.put(l.href(), l.pkgid())));
+            }
+            return listed;
+        }
+
+        @Override
+        public Set<String> files() {
+            Set<String> files = new HashSet<>();
+            for (String folder : List.of(PACKAGES, SOURCES)) {
+                names(root.resolve(folder)).forEach(n -> files.add(folder + "/" + n));
+            }
+            return files;
+        }
+
+        @Override
+        public Set<String> metadataFiles() {
+            return live == null ? Set.of() : new HashSet<>(names(live.metadata()));
+        }
+
+        @Override
+        public void placing(List<String> paths) {
+            // nothing to journal: files are written in .incoming, which the next publish empties
+        }
+
+        @Override
+        public void place(String path, Path file, Bandwidth bandwidth) {
+            Path target = root.resolve(path).normalize();
+            if (!target.getParent().equals(root.resolve(PACKAGES)) && !target.getParent().equals(root.resolve(SOURCES))) {
+                throw new IllegalArgumentException(path + " is not a package path");
+            }
+            try {
+                Files.createDirectories(target.getParent());
+                Path staging = Files.createDirectories(root.resolve(INCOMING));
+                placeDurably(staging, target, out -> {
+                    try (var in = bandwidth.throttle(Files.newInputStream(file))) {
+                        Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot place " + path + " in " + location, e);
+            }
+        }
+
+        @Override
+        public void swapInMetadata(byte[] repomd, byte[] signature, byte[] publicKey, Map<String, Path> documents, Bandwidth bandwidth) {
+            try {
+                syncDirectory(root.resolve(PACKAGES));
+                syncDirectory(root.resolve(SOURCES));
+                Path folders = Files.createDirectories(root.resolve(METADATA_FOLDERS));
+                Path folder = DirectoryRepository.this.swapInMetadata(root, folders, live, publicKey, temp -> {
+                    for (Map.Entry<String, Path> doc : documents.entrySet()) {
+                        Path there = live == null ? null : live.metadata().resolve(doc.getKey());
+                        if (there != null && Files.isRegularFile(there, LinkOption.NOFOLLOW_LINKS)) {
+                            Files.createLink(temp.resolve(doc.getKey()), there); // named by its checksum: the same bytes
+                        } else {
+                            try (var in = bandwidth.throttle(Files.newInputStream(doc.getValue()))) {
+                                Files.copy(in, temp.resolve(doc.getKey()));
+                            }
+                            try (FileChannel channel = FileChannel.open(temp.resolve(doc.getKey()), StandardOpenOption.WRITE)) {
+                                channel.force(true);
+                            }
+                        }
+                    }
+                    writeDurably(temp.resolve(Repodata.REPOMD_SIGNATURE), signature);
+                    writeDurably(temp.resolve(Repodata.REPOMD), repomd);
+                });
+                pruneMetadata(folders, folder, live);
+                deleteRemovedPastGrace(root);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot make the new metadata of " + location + " live", e);
+            }
+        }
+    }
+
+    /** The names of the plain files in {@code folder}, none of the temporary ones. */
+    private static List<String> names(Path folder) {
+        if (!Files.isDirectory(folder)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).map(p -> p.getFileName().toString())
+                    .filter(n -> !n.startsWith(".")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Writes the documents of a new metadata folder into {@code temp}, signed. */
@@ -507,7 +643,7 @@ public final class DirectoryRepository implements AutoCloseable {
      *
      * @return the new folder
      */
-    private Path swapInMetadata(Path root, Path folders, Live live, SigningKey key, MetadataWriter documents) throws IOException {
+    private Path swapInMetadata(Path root, Path folders, Live live, byte[] publicKey, MetadataWriter documents) throws IOException {
         int next = numbers(folders).orElse(0) + 1;
         Path temp = folders.resolve(next + ".tmp");
         Path folder = folders.resolve(Integer.toString(next));
@@ -516,7 +652,7 @@ public final class DirectoryRepository implements AutoCloseable {
             Files.createDirectory(temp);
             documents.write(temp);
             retainMetadata(live, temp);
-            writeDurably(temp.resolve(PUBLIC_KEY_FILE), key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
+            writeDurably(temp.resolve(PUBLIC_KEY_FILE), publicKey);
             syncDirectory(temp);
             Files.move(temp, folder, StandardCopyOption.ATOMIC_MOVE);
             syncDirectory(folders);

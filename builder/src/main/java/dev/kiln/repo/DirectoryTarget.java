@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /** A folder on this machine ({@link DirectoryRepository}), served by any web server or {@code kiln repo serve}. */
-public final class DirectoryTarget implements PublishTarget {
+public final class DirectoryTarget implements PublishTarget, Replica, ReplicaSource {
 
     private final TargetConfig config;
     private final DirectoryRepository repository;
@@ -32,6 +32,59 @@ public final class DirectoryTarget implements PublishTarget {
     @Override
     public URI baseUrl() {
         return repository.location().toUri();
+    }
+
+    @Override
+    public <T> T underLock(java.util.function.Function<Replica.Session, T> work) {
+        return repository.replicate(work);
+    }
+
+    /** As a source, {@code repodata/} is the live metadata folder of the moment of each read. */
+    @Override
+    public java.util.Optional<byte[]> read(String path) {
+        Path file = file(path);
+        try {
+            return file != null && java.nio.file.Files.isRegularFile(file) ? java.util.Optional.of(java.nio.file.Files.readAllBytes(file))
+                    : java.util.Optional.empty();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    @Override
+    public List<String> list(String folder) {
+        DirectoryRepository.Live live = repository.live();
+        if (live == null || !java.nio.file.Files.isDirectory(live.root().resolve(folder))) {
+            return List.of();
+        }
+        try (var files = java.nio.file.Files.list(live.root().resolve(folder))) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void download(String path, Path file) {
+        Path from = file(path);
+        if (from == null || !java.nio.file.Files.isRegularFile(from)) {
+            throw dev.kiln.KilnException.environment("source " + config.name() + " (" + config.describe() + ") has no " + path
+                    + " although its metadata names it: run ./kiln repo verify --target " + config.name());
+        }
+        try {
+            java.nio.file.Files.copy(from, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + from, e);
+        }
+    }
+
+    private Path file(String path) {
+        DirectoryRepository.Live live = repository.live();
+        if (live == null || path.contains("..")) {
+            return null;
+        }
+        return path.startsWith(DirectoryRepository.REPODATA + "/")
+                ? live.metadata().resolve(path.substring(DirectoryRepository.REPODATA.length() + 1)) : live.root().resolve(path);
     }
 
     @Override

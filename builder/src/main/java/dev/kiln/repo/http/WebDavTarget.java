@@ -9,6 +9,9 @@ import dev.kiln.repo.PrunePlan;
 import dev.kiln.repo.Pruning;
 import dev.kiln.repo.DeferredDeletions;
 import dev.kiln.repo.PublishTarget;
+import dev.kiln.repo.Bandwidth;
+import dev.kiln.repo.Replica;
+import dev.kiln.repo.ReplicaSource;
 import dev.kiln.repo.RetainedMetadata;
 import dev.kiln.repo.repodata.MetadataDocument;
 import dev.kiln.repo.repodata.PackageMetadata;
@@ -57,8 +60,12 @@ import java.util.UUID;
  * The next publish finds what a killed one left (its journal, its collection) and removes every
  * upload that did not go live. The documents a publish appends to are kept in a cache on this
  * machine by checksum, so publishing from the same machine again downloads no metadata.
+ *
+ * <p>As a {@link Replica} it takes the same lock and goes live by the same steps, with another
+ * repository's documents and its signed {@code repomd.xml} instead of new ones; as a
+ * {@link ReplicaSource} it is read over HTTP (GET, and PROPFIND to list the package folders).
  */
-public final class WebDavTarget implements PublishTarget {
+public final class WebDavTarget implements PublishTarget, Replica, ReplicaSource {
 
     static final String PACKAGES = "Packages";
     static final String SOURCES = "SRPMS";
@@ -80,6 +87,12 @@ public final class WebDavTarget implements PublishTarget {
     public WebDavTarget(TargetConfig config, Optional<Credentials> credentials, Path cache) {
         this(config, new WebDav(config, credentials, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
                 .followRedirects(HttpClient.Redirect.NEVER).build(), Duration.ofMinutes(10)), cache, Clock.systemUTC());
+    }
+
+    /** @param requestTimeout how long a request may go unanswered (a stall) before it is retried */
+    public WebDavTarget(TargetConfig config, Optional<Credentials> credentials, Path cache, Duration requestTimeout) {
+        this(config, new WebDav(config, credentials, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NEVER).build(), requestTimeout), cache, Clock.systemUTC());
     }
 
     WebDavTarget(TargetConfig config, WebDav dav, Path cache, Clock clock) {
@@ -111,6 +124,144 @@ public final class WebDavTarget implements PublishTarget {
         dav.put(probe + ".part", new byte[0]);
         dav.move(probe + ".part", probe, true);
         dav.delete(probe);
+    }
+
+    /** Nothing held between requests. */
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public Optional<byte[]> read(String path) {
+        return dav.get(path);
+    }
+
+    @Override
+    public List<String> list(String folder) {
+        return dav.list(folder + "/").stream().filter(n -> !n.startsWith(".") && !n.contains("/")).sorted().toList();
+    }
+
+    @Override
+    public void download(String path, Path file) {
+        if (!dav.download(path, file)) {
+            throw KilnException.environment("source " + config.name() + " (" + dav.base() + ") has no " + path
+                    + " although its metadata names it: run ./kiln repo verify --target " + config.name());
+        }
+    }
+
+    /**
+     * A sync's visit under the lock a publish takes, after what killed operations left is removed;
+     * its uploads are journalled as a publish's are, so a sync killed half-way leaves nothing the
+     * next operation cannot find.
+     */
+    @Override
+    public <T> T underLock(java.util.function.Function<Replica.Session, T> work) {
+        String id = UUID.randomUUID().toString();
+        try (WebDavLock lock = WebDavLock.acquire(dav, config, clock, id)) {
+            byte[] earlier = liveKilnRepomd().orElse(null);
+            if (earlier != null) {
+                fetchDocuments(earlier);
+            }
+            removeLeftovers(earlier);
+            T result = work.apply(new ReplicaSession(earlier, id, lock));
+            dav.delete(PENDING + "/" + id);
+            return result;
+        } catch (IOException e) {
+            throw new UncheckedIOException("syncing " + config.describe() + " failed", e);
+        }
+    }
+
+    /** One sync's visit, holding {@code lock}. */
+    private final class ReplicaSession implements Replica.Session {
+        private final byte[] earlier;
+        private final String id;
+        private final WebDavLock lock;
+
+        ReplicaSession(byte[] earlier, String id, WebDavLock lock) {
+            this.earlier = earlier;
+            this.id = id;
+            this.lock = lock;
+        }
+
+        @Override
+        public Optional<byte[]> repomd() {
+            return Optional.ofNullable(earlier);
+        }
+
+        @Override
+        public Optional<byte[]> signature() {
+            return earlier == null ? Optional.empty() : dav.get(REPODATA + "/" + Repodata.REPOMD_SIGNATURE);
+        }
+
+        @Override
+        public Map<String, String> listed() {
+            Map<String, String> listed = new HashMap<>();
+            if (earlier != null) {
+                try {
+                    Repodata.listed(documents(), earlier, l -> listed.put(l.href(), l.pkgid()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            return listed;
+        }
+
+        @Override
+        public Set<String> files() {
+            Set<String> files = new HashSet<>();
+            for (String folder : List.of(PACKAGES, SOURCES)) {
+                list(folder).forEach(n -> files.add(folder + "/" + n));
+            }
+            return files;
+        }
+
+        @Override
+        public Set<String> metadataFiles() {
+            return earlier == null ? Set.of() : new HashSet<>(dav.list(REPODATA + "/"));
+        }
+
+        @Override
+        public void placing(List<String> paths) {
+            dav.mkcol(".kiln/");
+            dav.mkcol(PENDING + "/");
+            dav.put(PENDING + "/" + id, String.join("\n", paths).getBytes(StandardCharsets.UTF_8));
+            dav.mkcol(PACKAGES + "/");
+            dav.mkcol(SOURCES + "/");
+        }
+
+        @Override
+        public void place(String path, Path file, Bandwidth bandwidth) {
+            if (!isPackagePath(path)) {
+                throw new IllegalArgumentException(path + " is not a package path");
+            }
+            String temp = folder(path) + "/." + name(path) + "." + id + ".part";
+            try {
+                upload(temp, file, bandwidth);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            renameInto(temp, path);
+            synchronized (lock) {
+                lock.renewIfDue();
+            }
+        }
+
+        @Override
+        public void swapInMetadata(byte[] repomd, byte[] signature, byte[] publicKey, Map<String, Path> documents, Bandwidth bandwidth) {
+            try {
+                swapIn(earlier, documents, metadataFiles(), repomd, signature, publicKey, id, lock, bandwidth);
+                // the cache holds documents by checksum: what the next publish from this machine appends to
+                Files.createDirectories(documents());
+                for (Map.Entry<String, Path> doc : documents.entrySet()) {
+                    Path temp = documents().resolve(".fetch-" + UUID.randomUUID());
+                    Files.copy(doc.getValue(), temp);
+                    Files.move(temp, documents().resolve(doc.getKey()), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 
     @Override
@@ -447,18 +598,41 @@ public final class WebDavTarget implements PublishTarget {
      * new documents go into this machine's cache.
      */
     private void goLive(byte[] earlier, Repodata.Written written, String id, SigningKey key, WebDavLock lock) throws IOException {
+        Map<String, Path> documents = new LinkedHashMap<>();
+        written.documents().forEach(d -> documents.put(d.file().getFileName().toString(), d.file()));
+        swapIn(earlier, documents, Set.of(), written.repomd(), key.detachedSignature(written.repomd()),
+                key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII), id, lock, Bandwidth.UNLIMITED);
+        Files.createDirectories(documents());
+        for (MetadataDocument.Written doc : written.documents()) {
+            Files.move(doc.file(), documents().resolve(doc.file().getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /**
+     * The new collection with {@code documents} (those named in {@code live} copied on the server
+     * from the live collection, the others uploaded), the retained ones, the signature and
+     * repomd.xml, then the one {@code MOVE} clients see.
+     */
+    private void swapIn(byte[] earlier, Map<String, Path> documents, Set<String> live, byte[] repomd, byte[] signature, byte[] publicKey,
+            String id, WebDavLock lock, Bandwidth bandwidth) throws IOException {
         String next = STAGING_PREFIX + id;
         dav.mkcol(next + "/");
-        for (MetadataDocument.Written doc : written.documents()) {
-            dav.put(next + "/" + doc.file().getFileName(), doc.file());
+        for (Map.Entry<String, Path> doc : documents.entrySet()) {
+            if (live.contains(doc.getKey())) {
+                dav.copy(REPODATA + "/" + doc.getKey(), next + "/" + doc.getKey());
+            } else {
+                upload(next + "/" + doc.getKey(), doc.getValue(), bandwidth);
+            }
             lock.renewIfDue();
         }
-        RetainedMetadata retained = retained(earlier, next, written);
+        Set<String> own = new HashSet<>();
+        documents.keySet().forEach(name -> own.add(REPODATA + "/" + name));
+        RetainedMetadata retained = retained(earlier, next, own);
         dav.put(next + "/" + RetainedMetadata.FILE, retained.render().getBytes(StandardCharsets.UTF_8));
         dav.put(next + "/" + PUBLISH_ID, id.getBytes(StandardCharsets.UTF_8));
-        dav.put(next + "/" + Repodata.REPOMD_SIGNATURE, key.detachedSignature(written.repomd()));
-        dav.put(next + "/" + Repodata.REPOMD, written.repomd());
-        dav.put(DirectoryRepository.PUBLIC_KEY_FILE, key.armoredPublicKey().getBytes(StandardCharsets.US_ASCII));
+        dav.put(next + "/" + Repodata.REPOMD_SIGNATURE, signature);
+        dav.put(next + "/" + Repodata.REPOMD, repomd);
+        dav.put(DirectoryRepository.PUBLIC_KEY_FILE, publicKey);
 
         // 4. the one step clients see
         try {
@@ -469,11 +643,24 @@ public final class WebDavTarget implements PublishTarget {
                 throw e;
             }
         }
+    }
 
-        Files.createDirectories(documents());
-        for (MetadataDocument.Written doc : written.documents()) {
-            Files.move(doc.file(), documents().resolve(doc.file().getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    /** PUTs {@code file}, its bytes paid for on {@code bandwidth} (read again on a retry). */
+    private void upload(String path, Path file, Bandwidth bandwidth) throws IOException {
+        if (bandwidth.bytesPerSecond() == 0) {
+            dav.put(path, file);
+            return;
         }
+        long size = Files.size(file);
+        java.net.http.HttpRequest.BodyPublisher body = java.net.http.HttpRequest.BodyPublishers.fromPublisher(
+                java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> {
+                    try {
+                        return bandwidth.throttle(Files.newInputStream(file));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }), size);
+        dav.check(dav.putWith(path, body, List.of()), "PUT", path, 200, 201, 204);
     }
 
     /** Renames an upload into place; a retried rename whose first attempt the server did counts as done. */
@@ -491,15 +678,13 @@ public final class WebDavTarget implements PublishTarget {
      * Copies into the new collection the files of the replaced repomd.xml and those retained earlier
      * within their grace (server side: nothing goes over the network twice).
      */
-    private RetainedMetadata retained(byte[] earlier, String next, Repodata.Written written) throws IOException {
+    private RetainedMetadata retained(byte[] earlier, String next, Set<String> own) throws IOException {
         if (earlier == null) {
             return RetainedMetadata.NONE;
         }
         RetainedMetadata record = dav.get(REPODATA + "/" + RetainedMetadata.FILE)
                 .map(b -> RetainedMetadata.parse(new String(b, StandardCharsets.UTF_8))).orElse(RetainedMetadata.NONE);
         RetainedMetadata next0 = record.next(RetainedMetadata.locations(earlier), clock.instant(), config.metadataGrace());
-        Set<String> own = new HashSet<>();
-        written.documents().forEach(d -> own.add(d.href()));
         Set<String> skipped = new HashSet<>();
         Set<String> present = new HashSet<>(dav.list(REPODATA + "/"));
         for (String path : next0.supersededAt().keySet()) {

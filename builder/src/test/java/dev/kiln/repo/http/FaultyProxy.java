@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,8 +17,10 @@ import java.util.function.IntPredicate;
 
 /**
  * A proxy on loopback in front of a real server that fails some requests on purpose: answers a
- * status of its own (503, 500) or drops the connection, for the requests a rule picks by their
- * number. Everything else is passed through unchanged.
+ * status of its own (503, 500) for the requests a rule picks by their number, or, for the requests
+ * {@link #plan} picks by method and path, one planned fault each in turn (a status, a stall past
+ * the client's read timeout, a dropped connection), counting each. Everything else is passed
+ * through unchanged.
  */
 final class FaultyProxy implements AutoCloseable {
 
@@ -32,11 +35,27 @@ final class FaultyProxy implements AutoCloseable {
     volatile String failMethod = null;
     volatile int failStatus = 503;
 
+    /** What a planned fault does to the request it is given. */
+    enum Fault {
+        /** answers 503 of its own */
+        UNAVAILABLE,
+        /** answers nothing for {@link #STALL_FOR}, then closes the connection */
+        STALL,
+        /** closes the connection without an answer */
+        DROP
+    }
+
+    static final java.time.Duration STALL_FOR = java.time.Duration.ofSeconds(5);
+    private final java.util.Queue<Fault> planned = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile String plannedMethod = "";
+    private volatile java.util.function.Predicate<String> plannedPath = p -> false;
+    private final java.util.Map<Fault, AtomicInteger> hits = new java.util.concurrent.ConcurrentHashMap<>();
+
     FaultyProxy(URI upstream) throws IOException {
         this.upstream = upstream;
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
-        server.setExecutor(Executors.newFixedThreadPool(4));
+        server.setExecutor(Executors.newCachedThreadPool()); // a stalled request holds its thread
         server.start();
     }
 
@@ -45,10 +64,44 @@ final class FaultyProxy implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + upstream.getRawPath());
     }
 
+    /** Gives each request with {@code method} whose path {@code path} accepts the next of {@code faults}, until none is left. */
+    void plan(String method, java.util.function.Predicate<String> path, Fault... faults) {
+        plannedMethod = method;
+        plannedPath = path;
+        planned.clear();
+        planned.addAll(List.of(faults));
+    }
+
+    /** How many requests {@code fault} was done to. */
+    int hits(Fault fault) {
+        return hits.computeIfAbsent(fault, f -> new AtomicInteger()).get();
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         int n = requests.incrementAndGet();
         byte[] body = exchange.getRequestBody().readAllBytes();
         String method = exchange.getRequestMethod();
+        if (method.equals(plannedMethod) && plannedPath.test(exchange.getRequestURI().getPath())) {
+            Fault fault = planned.poll();
+            if (fault != null) {
+                hits.computeIfAbsent(fault, f -> new AtomicInteger()).incrementAndGet();
+                switch (fault) {
+                    case UNAVAILABLE -> exchange.sendResponseHeaders(503, -1);
+                    case STALL -> {
+                        try {
+                            Thread.sleep(STALL_FOR.toMillis());
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    case DROP -> {
+                        // closed before any answer: the client sees the connection end
+                    }
+                }
+                exchange.close();
+                return;
+            }
+        }
         if ((failMethod == null || failMethod.equals(method)) && fails.test(n)) {
             failed.incrementAndGet();
             exchange.sendResponseHeaders(failStatus, -1);
