@@ -262,7 +262,7 @@ public final class WebDav {
             credentials.ifPresent(c -> request.header("Authorization", c.authorization()));
             String failure;
             try {
-                HttpResponse<T> response = client.send(request.build(), handler);
+                HttpResponse<T> response = client.send(request.build(), idleLimited(handler, requestTimeout));
                 int status = response.statusCode();
                 if (status == 401) {
                     throw KilnException.environment("target " + target.name() + " refused " + method + " " + uri
@@ -280,7 +280,8 @@ public final class WebDav {
                 }
                 failure = "answered " + status;
             } catch (HttpTimeoutException e) {
-                failure = "did not answer within " + requestTimeout.toSeconds() + " s";
+                failure = (e.getMessage() != null && e.getMessage().startsWith(STALLED) ? "stalled mid-answer for " : "did not answer within ")
+                        + requestTimeout.toSeconds() + " s";
             } catch (ConnectException e) {
                 failure = "cannot be reached (" + (e.getMessage() == null ? "connection refused" : e.getMessage()) + ")";
             } catch (IOException e) {
@@ -301,6 +302,83 @@ public final class WebDav {
                 throw KilnException.interrupted();
             }
             backoff = backoff.multipliedBy(2);
+        }
+    }
+
+    private static final String STALLED = "stalled";
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("kiln-http-idle").factory());
+
+    /**
+     * {@code handler}, failing the body with an {@link HttpTimeoutException} when no byte of it
+     * arrives for {@code idle}. The client's own timeout ends with the response headers: a server
+     * or proxy that stalls halfway through a body would otherwise hold the transfer for good.
+     * Bodies of any size are fine, as long as they keep coming.
+     */
+    static <T> HttpResponse.BodyHandler<T> idleLimited(HttpResponse.BodyHandler<T> handler, Duration idle) {
+        return info -> new IdleLimited<>(handler.apply(info), idle);
+    }
+
+    private static final class IdleLimited<T> implements HttpResponse.BodySubscriber<T> {
+        private final HttpResponse.BodySubscriber<T> delegate;
+        private final long idleNanos;
+        private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile long last = System.nanoTime();
+        private volatile java.util.concurrent.ScheduledFuture<?> watch;
+
+        IdleLimited(HttpResponse.BodySubscriber<T> delegate, Duration idle) {
+            this.delegate = delegate;
+            this.idleNanos = idle.toNanos();
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<T> getBody() {
+            return delegate.getBody();
+        }
+
+        @Override
+        public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+            last = System.nanoTime();
+            long period = Math.max(50, Math.min(1000, idleNanos / 4_000_000));
+            watch = WATCHDOG.scheduleAtFixedRate(() -> {
+                if (System.nanoTime() - last > idleNanos && ended.compareAndSet(false, true)) {
+                    subscription.cancel();
+                    delegate.onError(new HttpTimeoutException(STALLED + ": no data for " + idleNanos / 1_000_000 + " ms"));
+                    watch.cancel(false);
+                }
+            }, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
+            delegate.onSubscribe(subscription);
+        }
+
+        @Override
+        public void onNext(List<java.nio.ByteBuffer> item) {
+            last = System.nanoTime();
+            if (!ended.get()) {
+                delegate.onNext(item);
+            }
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            if (ended.compareAndSet(false, true)) {
+                stopWatching();
+                delegate.onError(throwable);
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            if (ended.compareAndSet(false, true)) {
+                stopWatching();
+                delegate.onComplete();
+            }
+        }
+
+        private void stopWatching() {
+            java.util.concurrent.ScheduledFuture<?> w = watch;
+            if (w != null) {
+                w.cancel(false);
+            }
         }
     }
 

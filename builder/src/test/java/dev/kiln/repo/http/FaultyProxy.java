@@ -42,8 +42,12 @@ final class FaultyProxy implements AutoCloseable {
         /** answers nothing for {@link #STALL_FOR}, then closes the connection */
         STALL,
         /** closes the connection without an answer */
-        DROP
+        DROP,
+        /** answers the real headers and half the body, then nothing for {@link #STALL_MIDWAY_FOR}, then closes */
+        STALL_MIDWAY
     }
+
+    static final java.time.Duration STALL_MIDWAY_FOR = java.time.Duration.ofSeconds(60);
 
     static final java.time.Duration STALL_FOR = java.time.Duration.ofSeconds(5);
     private final java.util.Queue<Fault> planned = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -77,6 +81,23 @@ final class FaultyProxy implements AutoCloseable {
         return hits.computeIfAbsent(fault, f -> new AtomicInteger()).get();
     }
 
+    private void stallMidway(HttpExchange exchange) throws IOException {
+        try {
+            URI target = URI.create("http://" + upstream.getAuthority() + exchange.getRequestURI().getRawPath());
+            byte[] out = client.send(HttpRequest.newBuilder(target).GET().build(), HttpResponse.BodyHandlers.ofByteArray()).body();
+            exchange.sendResponseHeaders(200, out.length);
+            exchange.getResponseBody().write(out, 0, out.length / 2);
+            exchange.getResponseBody().flush();
+            Thread.sleep(STALL_MIDWAY_FOR.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            // the client gave up and closed the connection, as it should
+        } finally {
+            exchange.close();
+        }
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         int n = requests.incrementAndGet();
         byte[] body = exchange.getRequestBody().readAllBytes();
@@ -96,6 +117,10 @@ final class FaultyProxy implements AutoCloseable {
                     }
                     case DROP -> {
                         // closed before any answer: the client sees the connection end
+                    }
+                    case STALL_MIDWAY -> {
+                        stallMidway(exchange);
+                        return;
                     }
                 }
                 exchange.close();

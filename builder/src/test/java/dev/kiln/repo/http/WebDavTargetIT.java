@@ -360,6 +360,28 @@ class WebDavTargetIT {
     }
 
     @Test
+    void aDownloadThatStallsHalfwayIsAbandonedAfterTheTimeoutAndRetried() throws Exception {
+        try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-stall"), "");
+                FaultyProxy proxy = new FaultyProxy(nginx.url())) {
+            byte[] content = new byte[512 * 1024];
+            new java.util.Random(7).nextBytes(content);
+            Files.createDirectories(nginx.repository().resolve("Packages"));
+            Files.write(nginx.repository().resolve("Packages/big.rpm"), content);
+            proxy.plan("GET", p -> p.endsWith("/Packages/big.rpm"), FaultyProxy.Fault.STALL_MIDWAY);
+            WebDav dav = new WebDav(target(proxy.url()), Optional.empty(), java.net.http.HttpClient.newHttpClient(), Duration.ofSeconds(1));
+            Path file = dir.resolve("stall/big.rpm");
+            long started = System.nanoTime();
+            assertThat(dav.download("Packages/big.rpm", file)).isTrue();
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            assertThat(proxy.hits(FaultyProxy.Fault.STALL_MIDWAY)).as("the first answer stalled halfway").isEqualTo(1);
+            assertThat(Files.readAllBytes(file)).as("the retry got it whole").isEqualTo(content);
+            // the stall lasts a minute: the client gave up on it after its one-second timeout, not when the server hung up
+            assertThat(millis).as("ms").isLessThan(FaultyProxy.STALL_MIDWAY_FOR.toMillis() / 3);
+            System.out.println("a download stalled halfway was retried and complete after " + millis + " ms");
+        }
+    }
+
+    @Test
     void nginxKilledAndRestartedMidPublishLeavesTheOldOrTheNewRepository() throws Exception {
         try (NginxDav nginx = NginxDav.start(dir.resolve("nginx-restart"), "")) {
             PublishTarget target = open(nginx.url(), Map.of(), dir.resolve("cache-restart"));
