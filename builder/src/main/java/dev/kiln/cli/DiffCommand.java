@@ -15,7 +15,7 @@ class DiffCommand extends KilnCommand {
         super("diff", "Compare a package's latest build with its latest (or a given) release: the release guard's report",
                 "<package>", 1, 1, List.of(
                         Opt.value("against", "NEVR", "compare with this published release (e.g. 3.9.9-1) instead of the latest"),
-                        Opt.flag("json", "print one JSON document to stdout")));
+                        Opt.JSON));
     }
 
     @Override

@@ -38,7 +38,7 @@ class KeyCommands {
     @Bean
     KilnCommand keyShow() {
         return new KilnCommand("key show", "Show the signing key's id, fingerprint and public key", "", 0, 0,
-                List.of(KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+                List.of(KilnCommand.Opt.JSON)) {
             @Override
             protected int run(Invocation invocation, Output out) {
                 KilnConfig config = config(invocation);

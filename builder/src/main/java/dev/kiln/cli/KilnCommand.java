@@ -31,6 +31,11 @@ public abstract class KilnCommand implements Command {
             return new Opt(name, valueLabel, description);
         }
 
+        /** {@code --json}, the same on every command that has it. */
+        static final Opt JSON = flag("json", "print one JSON document to stdout");
+        /** {@code --target NAME}, the same on every command that takes one target. */
+        static final Opt TARGET = value("target", "NAME", "a target of kiln.yaml (default: the first)");
+
         boolean isFlag() {
             return valueLabel == null;
         }

@@ -22,9 +22,9 @@ class PruneCommand {
     KilnCommand repoPrune() {
         return new KilnCommand("repo prune", "Remove old releases from a target, keeping the N newest of each package and arch", "", 0, 0,
                 List.of(KilnCommand.Opt.value("keep", "N", "how many releases of each package name and arch stay (1 or more)"),
-                        KilnCommand.Opt.value("target", "NAME", "a target of kiln.yaml (default: the first)"),
+                        KilnCommand.Opt.TARGET,
                         KilnCommand.Opt.flag("dry-run", "say what would be removed; change nothing"),
-                        KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+                        KilnCommand.Opt.JSON)) {
             @Override
             protected int run(Invocation invocation, Output out) {
                 int keep = parseKeep(invocation.value("keep").orElseThrow(() -> KilnException.badInput(

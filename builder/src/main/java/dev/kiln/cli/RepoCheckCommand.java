@@ -33,12 +33,12 @@ class RepoCheckCommand {
     @Bean
     KilnCommand repoCheck() {
         return new KilnCommand("repo check", "Check a target as a user's dnf reads it (a canary for monitoring)", "", 0, 0, List.of(
-                KilnCommand.Opt.value("target", "NAME", "a target of kiln.yaml (default: the first)"),
+                KilnCommand.Opt.TARGET,
                 KilnCommand.Opt.flag("install", "also install every latest package into an empty root with dnf"),
                 KilnCommand.Opt.value("metrics", "FILE", "write Prometheus metrics to FILE (node-exporter textfile collector)"),
                 KilnCommand.Opt.value("replica", "NAME", "a target that mirrors this one: measure how far it is behind (repeatable)"),
                 KilnCommand.Opt.value("public-key", "FILE", "check signatures with this public key instead of the signing key (no secret needed)"),
-                KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+                KilnCommand.Opt.JSON)) {
             @Override
             protected int run(Invocation invocation, Output out) {
                 KilnConfig config = config(invocation);

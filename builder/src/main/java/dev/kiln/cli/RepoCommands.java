@@ -22,6 +22,25 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class RepoCommands {
 
+    /** A command on one target of kiln.yaml ({@code --target}, default the first; {@code --json}), open for its run. */
+    private abstract static class OnTarget extends KilnCommand {
+
+        OnTarget(String name, String summary) {
+            super(name, summary, "", 0, 0, List.of(Opt.TARGET, Opt.JSON));
+        }
+
+        @Override
+        protected final int run(Invocation invocation, Output out) {
+            KilnConfig config = config(invocation);
+            TargetConfig target = config.target(invocation.value("target"));
+            try (PublishTarget opened = Targets.open(target, System.getenv(), config.cache())) {
+                return run(invocation, out, config, target, opened);
+            }
+        }
+
+        protected abstract int run(Invocation invocation, Output out, KilnConfig config, TargetConfig target, PublishTarget opened);
+    }
+
     @Bean
     KilnCommand repoServe() {
         return new KilnCommand("repo serve", "Serve the repository over HTTP until interrupted", "", 0, 0, List.of(
@@ -70,17 +89,10 @@ class RepoCommands {
 
     @Bean
     KilnCommand repoList() {
-        return new KilnCommand("repo list", "List the packages published on a target", "", 0, 0,
-                List.of(KilnCommand.Opt.value("target", "NAME", "a target of kiln.yaml (default: the first)"),
-                        KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+        return new OnTarget("repo list", "List the packages published on a target") {
             @Override
-            protected int run(Invocation invocation, Output out) {
-                KilnConfig config = config(invocation);
-                TargetConfig target = config.target(invocation.value("target"));
-                List<Nevra> packages;
-                try (PublishTarget opened = Targets.open(target, System.getenv(), config.cache())) {
-                    packages = opened.list();
-                }
+            protected int run(Invocation invocation, Output out, KilnConfig config, TargetConfig target, PublishTarget opened) {
+                List<Nevra> packages = opened.list();
                 if (invocation.flag("json")) {
                     Map<String, Object> doc = new LinkedHashMap<>();
                     doc.put("target", target.name());
@@ -103,18 +115,11 @@ class RepoCommands {
 
     @Bean
     KilnCommand repoVerify() {
-        return new KilnCommand("repo verify", "Check every checksum and signature of what a target serves", "", 0, 0,
-                List.of(KilnCommand.Opt.value("target", "NAME", "a target of kiln.yaml (default: the first)"),
-                        KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+        return new OnTarget("repo verify", "Check every checksum and signature of what a target serves") {
             @Override
-            protected int run(Invocation invocation, Output out) {
-                KilnConfig config = config(invocation);
-                TargetConfig target = config.target(invocation.value("target"));
+            protected int run(Invocation invocation, Output out, KilnConfig config, TargetConfig target, PublishTarget opened) {
                 long started = System.nanoTime();
-                Verification v;
-                try (PublishTarget opened = Targets.open(target, System.getenv(), config.cache())) {
-                    v = opened.verify(dev.kiln.pipeline.Keys.load(config.signing()));
-                }
+                Verification v = opened.verify(dev.kiln.pipeline.Keys.load(config.signing()));
                 long millis = (System.nanoTime() - started) / 1_000_000;
                 if (invocation.flag("json")) {
                     Map<String, Object> doc = new LinkedHashMap<>();
@@ -140,9 +145,9 @@ class RepoCommands {
     KilnCommand repoPublish() {
         return new KilnCommand("repo publish", "Publish RPM files (a vendor's, or built elsewhere) to a target", "RPM...", 1,
                 Integer.MAX_VALUE, List.of(
-                        KilnCommand.Opt.value("target", "NAME", "a target of kiln.yaml (default: the first)"),
+                        KilnCommand.Opt.TARGET,
                         KilnCommand.Opt.flag("sign", "sign copies of binary RPMs not signed by the company key first"),
-                        KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+                        KilnCommand.Opt.JSON)) {
             @Override
             protected int run(Invocation invocation, Output out) {
                 KilnConfig config = config(invocation);

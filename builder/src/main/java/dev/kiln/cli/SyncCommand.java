@@ -36,7 +36,7 @@ class SyncCommand {
                         KilnCommand.Opt.value("max-rate", "RATE", "cap on the bytes written per second over all transfers (2M = 2 MiB/s)"),
                         KilnCommand.Opt.value("timeout", "SECONDS", "how long a request may stall before it is retried (default "
                                 + DEFAULT_TIMEOUT.toSeconds() + ")"),
-                        KilnCommand.Opt.flag("json", "print one JSON document to stdout"))) {
+                        KilnCommand.Opt.JSON)) {
             @Override
             protected int run(Invocation invocation, Output out) {
                 String fromName = invocation.value("from").orElseThrow(() -> KilnException.badInput(

@@ -74,9 +74,10 @@ public final class DirectoryRepository implements AutoCloseable {
 
     /** The public key's file name at the repository root, what {@code gpgkey=} points to. */
     public static final String PUBLIC_KEY_FILE = "RPM-GPG-KEY-kiln";
-    static final String PACKAGES = "Packages";
-    static final String SOURCES = "SRPMS";
-    static final String REPODATA = "repodata";
+    /** The folders every kind of target serves, as dnf and the metadata's hrefs name them. */
+    public static final String PACKAGES = "Packages";
+    public static final String SOURCES = "SRPMS";
+    public static final String REPODATA = "repodata";
     /** The metadata folders, one per publish, {@value #REPODATA} linking to the live one. */
     static final String METADATA_FOLDERS = ".repodata";
     /** Where a publish writes files under temporary names before renaming them into place. */
@@ -731,6 +732,11 @@ public final class DirectoryRepository implements AutoCloseable {
         Path temp = root.resolve(REMOVED_FILE + ".tmp");
         writeDurably(temp, removed.render().getBytes(StandardCharsets.UTF_8));
         Files.move(temp, root.resolve(REMOVED_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Where a target serves {@code rpm}: {@code Packages/<file>}, or {@code SRPMS/<file>} for a source RPM. */
+    public static String servedPath(RpmFile rpm) {
+        return (rpm.source() ? SOURCES : PACKAGES) + "/" + rpm.canonicalFileName();
     }
 
     private static String href(String rpmFileName) {

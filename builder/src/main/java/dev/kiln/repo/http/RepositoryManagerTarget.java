@@ -275,7 +275,7 @@ public abstract class RepositoryManagerTarget implements PublishTarget {
 
     /** Where a package goes: binary ones under {@code Packages/}, source ones under {@code SRPMS/}, as Kiln's own layout. */
     protected static String path(RpmFile rpm) {
-        return (rpm.source() ? "SRPMS/" : "Packages/") + rpm.canonicalFileName();
+        return dev.kiln.repo.DirectoryRepository.servedPath(rpm);
     }
 
     private Path temp() {

@@ -1,5 +1,9 @@
 package dev.kiln.repo.http;
 
+import static dev.kiln.repo.DirectoryRepository.PACKAGES;
+import static dev.kiln.repo.DirectoryRepository.REPODATA;
+import static dev.kiln.repo.DirectoryRepository.SOURCES;
+
 import dev.kiln.KilnException;
 import dev.kiln.Sha256;
 import dev.kiln.config.TargetConfig;
@@ -67,9 +71,6 @@ import java.util.UUID;
  */
 public final class WebDavTarget implements PublishTarget, Replica, ReplicaSource {
 
-    static final String PACKAGES = "Packages";
-    static final String SOURCES = "SRPMS";
-    static final String REPODATA = "repodata";
     static final String STAGING_PREFIX = "repodata.next-";
     static final String PENDING = ".kiln/pending";
     /** A prune's journal: the files it takes out of the metadata, written before its new collection. */
@@ -790,7 +791,7 @@ public final class WebDavTarget implements PublishTarget, Replica, ReplicaSource
     }
 
     private static String href(RpmFile rpm) {
-        return (rpm.source() ? SOURCES : PACKAGES) + "/" + rpm.canonicalFileName();
+        return DirectoryRepository.servedPath(rpm);
     }
 
     private static String folder(String href) {
