@@ -495,12 +495,12 @@ public final class WebDavTarget implements PublishTarget, Replica, ReplicaSource
         List<String> unchanged = new ArrayList<>();
         for (RpmFile rpm : incoming) {
             String href = href(rpm);
-            String sha = Sha256.hex(rpm.path());
             Repodata.Listed listed = indexed.get(href);
             boolean published;
             if (listed != null) {
                 published = true;
-                if (!listed.pkgid().equals(sha)) {
+                // hashed only to compare with what is listed: a new package is hashed once, as it is indexed
+                if (!listed.pkgid().equals(Sha256.hex(rpm.path()))) {
                     throw changedRelease(href);
                 }
             } else if (rpm.source()) {
