@@ -46,7 +46,8 @@ class RepoCommands {
         return new KilnCommand("repo serve", "Serve the repository over HTTP until interrupted", "", 0, 0, List.of(
                 KilnCommand.Opt.value("port", "N", "TCP port (default: repo.port from kiln.yaml, 8080)"),
                 KilnCommand.Opt.value("bind", "ADDRESS", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)"),
-                KilnCommand.Opt.value("target", "NAME", "a directory target of kiln.yaml (default: the repository folder)"))) {
+                KilnCommand.Opt.value("target", "NAME", "a directory target of kiln.yaml (default: the repository folder)"),
+                KilnCommand.Opt.flag("json", "print one JSON document (folder, URL, dnf command) once serving"))) {
             @Override
             protected int run(Invocation invocation, Output out) {
                 KilnConfig config = config(invocation);
@@ -62,8 +63,16 @@ class RepoCommands {
                     folder = target.path().orElseThrow();
                 }
                 try (RepositoryServer server = RepositoryServer.start(folder, bind, port)) {
-                    out.result("Serving " + folder + " at " + server.uri() + " (Ctrl-C stops)");
-                    out.result("Install from it: " + DirectoryRepository.dnfInstallCommand(server.uri(), "<package>"));
+                    if (invocation.flag("json")) {
+                        Map<String, Object> doc = new LinkedHashMap<>();
+                        doc.put("repository", folder.toString());
+                        doc.put("url", server.uri().toString());
+                        doc.put("dnfInstall", DirectoryRepository.dnfInstallCommand(server.uri(), "<package>"));
+                        out.json(doc);
+                    } else {
+                        out.result("Serving " + folder + " at " + server.uri() + " (Ctrl-C stops)");
+                        out.result("Install from it: " + DirectoryRepository.dnfInstallCommand(server.uri(), "<package>"));
+                    }
                     CountDownLatch forever = new CountDownLatch(1);
                     Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
                     forever.await();

@@ -15,7 +15,7 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code ./kiln repo prune} through the real launcher: its exit codes, its JSON, and what it leaves for list and verify. */
+/** {@code ./kiln repo prune} through the real launcher: its exit codes, its JSON, and what it leaves for list, verify and serve. */
 class PruneCommandIT {
 
     @TempDir
@@ -62,6 +62,25 @@ class PruneCommandIT {
         assertThat(texts(new ObjectMapper().readTree(list.stdout()).get("packages"))).containsExactly("cli-pkg-2.10-1.noarch");
         KilnProject.Result verify = project.run("repo", "verify");
         assertThat(verify.exitCode()).as(verify.describe()).isZero();
+
+        // repo serve --json says, once listening, where it serves: the pruned repository, read back through it
+        Process serve = project.start(List.of("repo", "serve", "--port", "0", "--json"), java.util.Map.of());
+        try {
+            // one document, read as it comes (the server goes on running)
+            ObjectMapper mapper = new ObjectMapper();
+            JsonNode served = mapper.readTree(mapper.getFactory().createParser(serve.getInputStream()));
+            assertThat(served).as("repo serve's document").isNotNull();
+            assertThat(served.get("repository").asText()).isEqualTo(project.repository().toString());
+            assertThat(served.get("dnfInstall").asText()).contains("--repofrompath=").contains(served.get("url").asText().replaceAll("/+$", ""));
+            var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(served.get("url").asText()).resolve("repodata/repomd.xml")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo(Files.readAllBytes(repomd));
+        } finally {
+            serve.destroy();
+            serve.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     private static List<String> texts(JsonNode array) {
