@@ -93,14 +93,19 @@ public final class RepoBenchmark {
         Path repo = rpms.getFirst().getParent().getParent();
         long[] kiln = new long[runs];
         long[] createrepo = new long[runs];
-        for (int r = 0; r < runs; r++) {
+        // one untimed run first: the service indexes in a warm process
+        for (int r = -1; r < runs; r++) {
             Path out = Files.createTempDirectory(work, "kiln-index-");
             long t0 = System.nanoTime();
             Repodata.Written written = Repodata.write(null, null, Repodata.read(rpms, p -> "Packages/" + p.getFileName()), out, Instant.now());
             Files.write(out.resolve(Repodata.REPOMD), written.repomd());
             key.detachedSignature(written.repomd());
-            kiln[r] = (System.nanoTime() - t0) / 1_000_000;
+            long took = (System.nanoTime() - t0) / 1_000_000;
             deleteTree(out);
+            if (r < 0) {
+                continue;
+            }
+            kiln[r] = took;
             deleteTree(repo.resolve("repodata"));
             t0 = System.nanoTime();
             run("createrepo_c", "--quiet", "--no-database", repo.toString());
@@ -118,7 +123,8 @@ public final class RepoBenchmark {
         String stamp = Long.toString(System.currentTimeMillis(), 36);
         List<Path> added = new ArrayList<>();
         RpmSigner signer = new RpmSigner(key);
-        for (int r = 0; r < runs * 2 + 2; r++) {
+        int warm = 3;
+        for (int r = 0; r < warm + runs * 2 + 1; r++) {
             added.add(SyntheticRpms.write(extra, "added" + stamp + "x" + r, "1.0", signer));
         }
         // Kiln: a directory repository of N (made once and kept), one warm process, one package per publish
@@ -132,7 +138,9 @@ public final class RepoBenchmark {
             System.err.printf("Kiln published the %d packages into an empty repository in %d ms%n", n, (System.nanoTime() - t0) / 1_000_000);
         }
         DirectoryRepository repository = new DirectoryRepository(location);
-        repository.publish(List.of(added.get(0)), key); // warm
+        for (Path rpm : added.subList(0, warm)) {
+            repository.publish(List.of(rpm), key); // warm
+        }
         // createrepo_c: the same packages indexed once, then --update after each new file
         Path reference = work.resolve("rpms-" + n);
         deleteTree(reference.resolve("repodata"));
@@ -144,9 +152,9 @@ public final class RepoBenchmark {
         try {
             for (int r = 0; r < runs; r++) {
                 long t0 = System.nanoTime();
-                repository.publish(List.of(added.get(1 + r)), key);
+                repository.publish(List.of(added.get(warm + r)), key);
                 kiln[r] = (System.nanoTime() - t0) / 1_000_000;
-                copied.add(Files.copy(added.get(1 + r), reference.resolve("Packages").resolve(added.get(1 + r).getFileName())));
+                copied.add(Files.copy(added.get(warm + r), reference.resolve("Packages").resolve(added.get(warm + r).getFileName())));
                 Measured m = measured(null, "createrepo_c", "--quiet", "--no-database", "--update", reference.toString());
                 createrepo[r] = m.millis();
                 createrepoRss[r] = m.peakKb();
@@ -156,7 +164,7 @@ public final class RepoBenchmark {
                     kiln, createrepo, "createrepo_c --no-database --update");
             String launcher = System.getenv("KILN_BENCHMARK_LAUNCHER");
             if (launcher != null) {
-                cli(work, launcher, location, reference, added.subList(1 + runs, added.size()), copied, createrepoRss);
+                cli(work, launcher, location, reference, added.subList(warm + runs, added.size()), copied, createrepoRss);
             }
         } finally {
             for (Path copy : copied) {
@@ -193,10 +201,17 @@ public final class RepoBenchmark {
         long[] kilnRss = new long[runs];
         long[] createrepo = new long[runs];
         long[] createrepoRss = new long[runs];
+        long[] kilnCpu = new long[runs];
+        long[] version = new long[runs];
+        long[] versionCpu = new long[runs];
         for (int r = 0; r < runs; r++) {
+            Measured v = measured(project, launcher, "--version");
+            version[r] = v.millis();
+            versionCpu[r] = v.cpuMillis();
             Measured k = measured(project, launcher, "repo", "publish", rpms.get(r).toString());
             kiln[r] = k.millis();
             kilnRss[r] = k.peakKb();
+            kilnCpu[r] = k.cpuMillis();
             copied.add(Files.copy(rpms.get(r), reference.resolve("Packages").resolve(rpms.get(r).getFileName())));
             Measured c = measured(null, "createrepo_c", "--quiet", "--no-database", "--update", reference.toString());
             createrepo[r] = c.millis();
@@ -205,14 +220,17 @@ public final class RepoBenchmark {
         int listed = new DirectoryRepository(location).list().size();
         report("./kiln repo publish <rpm> into a repository of " + listed + " (whole command: launcher, JVM start, publish)",
                 kiln, createrepo, "createrepo_c --no-database --update");
+        System.out.printf("  start-up floor in the same run: ./kiln --version %d ms %s; CPU time (user+system, all threads): "
+                + "repo publish %d ms, --version %d ms; load %s%n", median(version), Arrays.toString(version), median(kilnCpu),
+                median(versionCpu), Files.readString(Path.of("/proc/loadavg")).split(" ", 4)[0]);
         Measured bounded = measured(project, launcher, "repo", "publish", rpms.getLast().toString(), "--heap", "64m");
         System.out.printf("  peak RSS: Kiln %d MB %s, under -Xmx64m %d MB (%d ms, succeeded); createrepo_c --update %d MB %s%n",
                 median(kilnRss) / 1024, Arrays.toString(Arrays.stream(kilnRss).map(kb -> kb / 1024).toArray()), bounded.peakKb() / 1024,
                 bounded.millis(), median(createrepoRss) / 1024, Arrays.toString(Arrays.stream(createrepoRss).map(kb -> kb / 1024).toArray()));
     }
 
-    /** A command's wall time and peak RSS (GNU time's %M, KiB). */
-    record Measured(long millis, long peakKb) {
+    /** A command's wall time, peak RSS (GNU time's %M, KiB) and CPU time (user and system, all threads). */
+    record Measured(long millis, long peakKb, long cpuMillis) {
     }
 
     /**
@@ -227,7 +245,7 @@ public final class RepoBenchmark {
             args.removeLast();
         }
         Path rss = Files.createTempFile("kiln-bench-rss", ".txt");
-        List<String> timed = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M", "-o", rss.toString()));
+        List<String> timed = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M %U %S", "-o", rss.toString()));
         timed.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(timed).redirectErrorStream(true);
         if (dir != null) {
@@ -248,7 +266,9 @@ public final class RepoBenchmark {
         if (code != 0) {
             throw new IOException(String.join(" ", args) + (heap == null ? "" : " (-Xmx" + heap + ")") + " failed (" + code + "): " + out);
         }
-        return new Measured(millis, Long.parseLong(peak.substring(peak.lastIndexOf('\n') + 1).strip()));
+        String[] figures = peak.substring(peak.lastIndexOf('\n') + 1).strip().split(" ");
+        return new Measured(millis, Long.parseLong(figures[0]),
+                Math.round((Double.parseDouble(figures[1]) + Double.parseDouble(figures[2])) * 1000));
     }
 
     static void sign(Path work, int n, int runs, SigningKey key) throws Exception {
@@ -277,6 +297,13 @@ public final class RepoBenchmark {
         long[] kiln = new long[runs];
         long[] rpmsign = new long[runs];
         RpmSigner signer = new RpmSigner(key);
+        // one untimed pass over a tenth of the files first: the service signs in a warm process
+        Path warm = copyAll(files.subList(0, Math.max(1, n / 10)), work.resolve("sign-kiln"));
+        try (Stream<Path> list = Files.list(warm)) {
+            for (Path rpm : (Iterable<Path>) list::iterator) {
+                signer.sign(rpm);
+            }
+        }
         for (int r = 0; r < runs; r++) {
             Path a = copyAll(files, work.resolve("sign-kiln"));
             long t0 = System.nanoTime();
