@@ -432,6 +432,7 @@ public final class DirectoryRepository implements AutoCloseable {
         List<String> addedNames = new ArrayList<>();
         List<String> unchangedNames = new ArrayList<>();
         Map<Path, Path> rpmsToWrite = new java.util.LinkedHashMap<>();
+        Set<Path> targetsToWrite = new HashSet<>(); // rpmsToWrite's values, looked up per RPM: a scan would be quadratic in a large publish
         Map<Path, byte[]> documentsToWrite = new java.util.LinkedHashMap<>();
         List<Path> toIndex = new ArrayList<>();
         for (RpmFile rpm : incoming) {
@@ -446,7 +447,7 @@ public final class DirectoryRepository implements AutoCloseable {
                 }
                 unchangedNames.add(rpm.canonicalFileName());
             } else {
-                if (!rpmsToWrite.containsValue(target)) {
+                if (targetsToWrite.add(target)) {
                     rpmsToWrite.put(rpm.path(), target);
                     if (!rpm.source()) {
                         toIndex.add(rpm.path());

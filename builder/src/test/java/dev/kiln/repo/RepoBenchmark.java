@@ -93,14 +93,19 @@ public final class RepoBenchmark {
         Path repo = rpms.getFirst().getParent().getParent();
         long[] kiln = new long[runs];
         long[] createrepo = new long[runs];
-        for (int r = 0; r < runs; r++) {
+        // one untimed run first: the service indexes in a warm process
+        for (int r = -1; r < runs; r++) {
             Path out = Files.createTempDirectory(work, "kiln-index-");
             long t0 = System.nanoTime();
             Repodata.Written written = Repodata.write(null, null, Repodata.read(rpms, p -> "Packages/" + p.getFileName()), out, Instant.now());
             Files.write(out.resolve(Repodata.REPOMD), written.repomd());
             key.detachedSignature(written.repomd());
-            kiln[r] = (System.nanoTime() - t0) / 1_000_000;
+            long took = (System.nanoTime() - t0) / 1_000_000;
             deleteTree(out);
+            if (r < 0) {
+                continue;
+            }
+            kiln[r] = took;
             deleteTree(repo.resolve("repodata"));
             t0 = System.nanoTime();
             run("createrepo_c", "--quiet", "--no-database", repo.toString());
@@ -112,46 +117,167 @@ public final class RepoBenchmark {
 
     static void add(Path work, int n, int runs, SigningKey key) throws Exception {
         List<Path> rpms = packages(work, n, key);
+        // fresh names each run, since the repositories of N are kept between runs and a release never changes
         Path extra = work.resolve("extra-" + n);
+        deleteTree(extra);
+        String stamp = Long.toString(System.currentTimeMillis(), 36);
         List<Path> added = new ArrayList<>();
         RpmSigner signer = new RpmSigner(key);
-        for (int r = 0; r < runs * 2 + 3; r++) {
-            added.add(SyntheticRpms.write(extra, "added" + r, "1.0", signer));
+        int warm = 3;
+        for (int r = 0; r < warm + runs * 2 + 1; r++) {
+            added.add(SyntheticRpms.write(extra, "added" + stamp + "x" + r, "1.0", signer));
         }
-        // Kiln: a directory repository of N, one warm process, one package per publish
-        Path location = work.resolve("kiln-repo-" + n + "-" + System.nanoTime());
+        // Kiln: a directory repository of N (made once and kept), one warm process, one package per publish
+        Path location = work.resolve("kiln-repo-" + n);
+        Path made = work.resolve("kiln-repo-" + n + ".complete");
+        if (!Files.exists(made)) {
+            deleteTree(location);
+            long t0 = System.nanoTime();
+            new DirectoryRepository(location).publish(rpms, key);
+            Files.writeString(made, "");
+            System.err.printf("Kiln published the %d packages into an empty repository in %d ms%n", n, (System.nanoTime() - t0) / 1_000_000);
+        }
         DirectoryRepository repository = new DirectoryRepository(location);
-        long t0 = System.nanoTime();
-        repository.publish(rpms, key);
-        System.err.printf("Kiln published the %d packages into an empty repository in %d ms%n", n, (System.nanoTime() - t0) / 1_000_000);
-        repository.publish(List.of(added.get(0)), key);
-        repository.publish(List.of(added.get(1)), key); // warm
+        for (Path rpm : added.subList(0, warm)) {
+            repository.publish(List.of(rpm), key); // warm
+        }
         // createrepo_c: the same packages indexed once, then --update after each new file
+        // (the index figure's last createrepo_c run left its repodata, kept and put back afterwards: at 100,000
+        // packages createrepo_c 0.17 takes minutes per run, so KILN_BENCHMARK_REFERENCE_RUNS may run it fewer times)
         Path reference = work.resolve("rpms-" + n);
+        Path pristine = reference.resolve(".repodata-pristine");
+        if (!Files.exists(pristine)) {
+            if (!Files.isRegularFile(reference.resolve("repodata").resolve(Repodata.REPOMD))) {
+                deleteTree(reference.resolve("repodata"));
+                run("createrepo_c", "--quiet", "--no-database", reference.toString());
+            }
+            run("cp", "-a", reference.resolve("repodata").toString(), pristine.toString());
+        }
         deleteTree(reference.resolve("repodata"));
-        run("createrepo_c", "--quiet", "--no-database", reference.toString());
-        long[] kiln = new long[runs];
-        long[] createrepo = new long[runs];
+        run("cp", "-a", pristine.toString(), reference.resolve("repodata").toString());
+        int referenceRuns = Math.min(runs, Integer.parseInt(System.getenv().getOrDefault("KILN_BENCHMARK_REFERENCE_RUNS", "" + runs)));
         List<Path> copied = new ArrayList<>();
+        long[] kiln = new long[runs];
+        long[] createrepo = new long[referenceRuns];
+        long[] createrepoRss = new long[referenceRuns];
+        try {
+            for (int r = 0; r < runs; r++) {
+                long t0 = System.nanoTime();
+                repository.publish(List.of(added.get(warm + r)), key);
+                kiln[r] = (System.nanoTime() - t0) / 1_000_000;
+                copied.add(Files.copy(added.get(warm + r), reference.resolve("Packages").resolve(added.get(warm + r).getFileName())));
+                if (r < referenceRuns) {
+                    Measured m = measured(null, "createrepo_c", "--quiet", "--no-database", "--update", reference.toString());
+                    createrepo[r] = m.millis();
+                    createrepoRss[r] = m.peakKb();
+                }
+            }
+            int listed = repository.list().size();
+            report("add 1 package to a repository of " + listed + " (one warm process; whole publish: header, copy, metadata, signature, swap)",
+                    kiln, createrepo, "createrepo_c --no-database --update");
+            String launcher = System.getenv("KILN_BENCHMARK_LAUNCHER");
+            if (launcher != null) {
+                cli(work, launcher, location, added.subList(warm + runs, added.size()), createrepo, createrepoRss);
+            }
+        } finally {
+            for (Path copy : copied) {
+                Files.delete(copy);
+            }
+            deleteTree(reference.resolve("repodata"));
+            run("cp", "-a", pristine.toString(), reference.resolve("repodata").toString());
+            repository.close();
+        }
+    }
+
+    /**
+     * The whole {@code kiln repo publish <rpm>} command through the launcher, against a kiln.yaml
+     * whose default target is {@code location}, against the {@code createrepo_c --update} figures
+     * measured just before in the same run on the same repository size ({@code createrepo},
+     * {@code createrepoRss}); then once more with the heap bounded at 64 MiB, which must succeed.
+     */
+    private static void cli(Path work, String launcher, Path location, List<Path> rpms, long[] createrepo, long[] createrepoRss)
+            throws Exception {
+        Path project = Files.createDirectories(work.resolve("project"));
+        Path keys = Files.createDirectories(project.resolve("keys"));
+        Files.copy(work.resolve("key.asc"), keys.resolve("signing-key.asc"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(work.resolve("key.pub"), keys.resolve("signing-key.asc.pub"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.writeString(project.resolve("kiln.yaml"), """
+                state: state
+                repository: state/repo
+                signing:
+                  key: keys/signing-key.asc
+                targets:
+                  - name: bench
+                    kind: directory
+                    path: %s
+                """.formatted(location));
+        int runs = rpms.size() - 1;
+        long[] kiln = new long[runs];
+        long[] kilnRss = new long[runs];
+        long[] kilnCpu = new long[runs];
+        long[] version = new long[runs];
+        long[] versionCpu = new long[runs];
         for (int r = 0; r < runs; r++) {
-            t0 = System.nanoTime();
-            repository.publish(List.of(added.get(2 + r)), key);
-            kiln[r] = (System.nanoTime() - t0) / 1_000_000;
-            Path copy = Files.copy(added.get(2 + r), reference.resolve("Packages").resolve(added.get(2 + r).getFileName()));
-            copied.add(copy);
-            t0 = System.nanoTime();
-            run("createrepo_c", "--quiet", "--no-database", "--update", reference.toString());
-            createrepo[r] = (System.nanoTime() - t0) / 1_000_000;
+            Measured v = measured(project, launcher, "--version");
+            version[r] = v.millis();
+            versionCpu[r] = v.cpuMillis();
+            Measured k = measured(project, launcher, "repo", "publish", rpms.get(r).toString());
+            kiln[r] = k.millis();
+            kilnRss[r] = k.peakKb();
+            kilnCpu[r] = k.cpuMillis();
         }
-        for (Path copy : copied) {
-            Files.delete(copy);
-        }
-        deleteTree(reference.resolve("repodata"));
-        repository.close();
-        deleteTree(location.resolveSibling(location.getFileName() + ".snapshots"));
-        Files.deleteIfExists(location);
-        report("add 1 package to a repository of " + n + " (one warm process; whole publish: copy, index, sign, swap)",
+        int listed = new DirectoryRepository(location).list().size();
+        report("./kiln repo publish <rpm> into a repository of " + listed + " (whole command: launcher, JVM start, publish)",
                 kiln, createrepo, "createrepo_c --no-database --update");
+        System.out.printf("  start-up floor in the same run: ./kiln --version %d ms %s; CPU time (user+system, all threads): "
+                + "repo publish %d ms, --version %d ms; load %s%n", median(version), Arrays.toString(version), median(kilnCpu),
+                median(versionCpu), Files.readString(Path.of("/proc/loadavg")).split(" ", 4)[0]);
+        Measured bounded = measured(project, launcher, "repo", "publish", rpms.getLast().toString(), "--heap", "64m");
+        System.out.printf("  peak RSS: Kiln %d MB %s, under -Xmx64m %d MB (%d ms, succeeded); createrepo_c --update %d MB %s%n",
+                median(kilnRss) / 1024, Arrays.toString(Arrays.stream(kilnRss).map(kb -> kb / 1024).toArray()), bounded.peakKb() / 1024,
+                bounded.millis(), median(createrepoRss) / 1024, Arrays.toString(Arrays.stream(createrepoRss).map(kb -> kb / 1024).toArray()));
+    }
+
+    /** A command's wall time, peak RSS (GNU time's %M, KiB) and CPU time (user and system, all threads). */
+    record Measured(long millis, long peakKb, long cpuMillis) {
+    }
+
+    /**
+     * Runs {@code command} in {@code dir} under {@code /usr/bin/time}; a trailing {@code --heap X}
+     * is not passed on but bounds the JVM's heap (JAVA_TOOL_OPTIONS=-XmxX).
+     */
+    private static Measured measured(Path dir, String... command) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(Arrays.asList(command));
+        String heap = null;
+        if (args.size() > 2 && args.get(args.size() - 2).equals("--heap")) {
+            heap = args.removeLast();
+            args.removeLast();
+        }
+        Path rss = Files.createTempFile("kiln-bench-rss", ".txt");
+        List<String> timed = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M %U %S", "-o", rss.toString()));
+        timed.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(timed).redirectErrorStream(true);
+        if (dir != null) {
+            pb.directory(dir.toFile());
+            pb.environment().put("KILN_PROJECT_ROOT", dir.toString());
+            pb.environment().put("KILN_SIGNING_PASSPHRASE", "");
+        }
+        if (heap != null) {
+            pb.environment().put("JAVA_TOOL_OPTIONS", "-Xmx" + heap);
+        }
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        int code = p.waitFor();
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        String peak = Files.readString(rss).strip();
+        Files.delete(rss);
+        if (code != 0) {
+            throw new IOException(String.join(" ", args) + (heap == null ? "" : " (-Xmx" + heap + ")") + " failed (" + code + "): " + out);
+        }
+        String[] figures = peak.substring(peak.lastIndexOf('\n') + 1).strip().split(" ");
+        return new Measured(millis, Long.parseLong(figures[0]),
+                Math.round((Double.parseDouble(figures[1]) + Double.parseDouble(figures[2])) * 1000));
     }
 
     static void sign(Path work, int n, int runs, SigningKey key) throws Exception {
@@ -180,6 +306,13 @@ public final class RepoBenchmark {
         long[] kiln = new long[runs];
         long[] rpmsign = new long[runs];
         RpmSigner signer = new RpmSigner(key);
+        // one untimed pass over a tenth of the files first: the service signs in a warm process
+        Path warm = copyAll(files.subList(0, Math.max(1, n / 10)), work.resolve("sign-kiln"));
+        try (Stream<Path> list = Files.list(warm)) {
+            for (Path rpm : (Iterable<Path>) list::iterator) {
+                signer.sign(rpm);
+            }
+        }
         for (int r = 0; r < runs; r++) {
             Path a = copyAll(files, work.resolve("sign-kiln"));
             long t0 = System.nanoTime();
