@@ -59,7 +59,7 @@ public final class ConfigLoader {
     private static final List<Path> SYSTEM_FOLDERS = Stream.of("/", "/var", "/var/lib", "/var/cache", "/var/log", "/var/tmp",
             "/tmp", "/home", "/root", "/srv", "/opt", "/mnt", "/media").map(Path::of).toList();
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]?)i?b?", Pattern.CASE_INSENSITIVE);
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(s|m|h)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(s|m|h|d)", Pattern.CASE_INSENSITIVE);
 
     private ConfigLoader() {
     }
@@ -295,15 +295,16 @@ public final class ConfigLoader {
     }
 
     /** The duration, or null when it is too long to represent (which is out of range). */
-    static Duration duration(String key, String value) {
+    public static Duration duration(String key, String value) {
         Matcher m = DURATION.matcher(value.trim());
         if (!m.matches()) {
-            throw KilnException.badInput(key + " '" + value + "' is not a duration: write it like 90s, 30m or 2h");
+            throw KilnException.badInput(key + " '" + value + "' is not a duration: write it like 90s, 30m, 2h or 30d");
         }
         long unit = switch (m.group(2).toLowerCase(Locale.ROOT)) {
             case "s" -> 1;
             case "m" -> 60;
-            default -> 3600;
+            case "h" -> 3600;
+            default -> 86400;
         };
         try {
             return Duration.ofSeconds(Math.multiplyExact(Long.parseLong(m.group(1)), unit));

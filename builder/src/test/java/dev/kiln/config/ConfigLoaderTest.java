@@ -43,7 +43,7 @@ class ConfigLoaderTest {
     @Test
     void badValuesSayWhatIsExpected() {
         assertThatThrownBy(() -> ConfigLoader.load(root, Map.of("KILN_BUILD_TIMEOUT", "soon"), Map.of()))
-                .hasMessage("build.timeout 'soon' is not a duration: write it like 90s, 30m or 2h");
+                .hasMessage("build.timeout 'soon' is not a duration: write it like 90s, 30m, 2h or 30d");
         assertThatThrownBy(() -> ConfigLoader.load(root, Map.of("KILN_BUILD_PIDS", "-3"), Map.of()))
                 .hasMessage("build.pids '-3' must be a positive whole number");
     }
