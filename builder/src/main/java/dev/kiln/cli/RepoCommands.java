@@ -73,18 +73,25 @@ class RepoCommands {
                         out.result("Serving " + folder + " at " + server.uri() + " (Ctrl-C stops)");
                         out.result("Install from it: " + DirectoryRepository.dnfInstallCommand(server.uri(), "<package>"));
                     }
-                    CountDownLatch forever = new CountDownLatch(1);
-                    Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
-                    forever.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                    untilStopped();
                 }
                 return 0;
             }
         };
     }
 
-    private static int parsePort(String value) {
+    /** Returns when the process is asked to stop (Ctrl-C, SIGTERM): what a server command waits for. */
+    static void untilStopped() {
+        CountDownLatch stopping = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stopping::countDown));
+        try {
+            stopping.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static int parsePort(String value) {
         try {
             int port = Integer.parseInt(value);
             if (port >= 0 && port <= 65535) {

@@ -41,7 +41,10 @@ class TokenCommands {
                     }
                     return d;
                 });
-                TokenStore.Created made = store(config(invocation)).create(invocation.arguments().getFirst(), scope, lifetime, actor());
+                TokenStore.Created made;
+                try (ServiceDatabase db = database(config(invocation))) {
+                    made = new TokenStore(db, Clock.systemUTC()).create(invocation.arguments().getFirst(), scope, lifetime, actor());
+                }
                 if (invocation.flag("json")) {
                     Map<String, Object> doc = describe(made.token());
                     doc.put("secret", made.secret());
@@ -62,7 +65,10 @@ class TokenCommands {
         return new KilnCommand("token list", "List the service's API tokens (never their secrets)", "", 0, 0, List.of(KilnCommand.Opt.JSON)) {
             @Override
             protected int run(Invocation invocation, Output out) {
-                List<ApiToken> tokens = store(config(invocation)).list();
+                List<ApiToken> tokens;
+                try (ServiceDatabase db = database(config(invocation))) {
+                    tokens = new TokenStore(db, Clock.systemUTC()).list();
+                }
                 Instant now = Instant.now();
                 if (invocation.flag("json")) {
                     out.json(Map.of("tokens", tokens.stream().map(t -> {
@@ -90,7 +96,10 @@ class TokenCommands {
         return new KilnCommand("token revoke", "Revoke an API token: it signs nobody in from now on", "NAME", 1, 1, List.of(KilnCommand.Opt.JSON)) {
             @Override
             protected int run(Invocation invocation, Output out) {
-                ApiToken t = store(config(invocation)).revoke(invocation.arguments().getFirst(), actor());
+                ApiToken t;
+                try (ServiceDatabase db = database(config(invocation))) {
+                    t = new TokenStore(db, Clock.systemUTC()).revoke(invocation.arguments().getFirst(), actor());
+                }
                 if (invocation.flag("json")) {
                     out.json(describe(t));
                     return 0;
@@ -101,8 +110,9 @@ class TokenCommands {
         };
     }
 
-    private static TokenStore store(KilnConfig config) {
-        return new TokenStore(ServiceDatabase.embedded(config.state().resolve("service")), Clock.systemUTC());
+    /** The service's database, where the service keeps it. */
+    static ServiceDatabase database(KilnConfig config) {
+        return ServiceDatabase.embedded(config.state().resolve("service"));
     }
 
     /** Who runs the command, for the audit log: the user of this machine. */

@@ -1,20 +1,15 @@
 package dev.kiln.repo;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.kiln.KilnException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.BindException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Serves a {@link DirectoryRepository} read-only over HTTP (GET and HEAD). Each request resolves
@@ -32,14 +27,10 @@ import java.util.concurrent.Executors;
  */
 public final class RepositoryServer implements AutoCloseable {
 
-    private final HttpServer server;
-    private final ExecutorService executor;
-    private final URI uri;
+    private final dev.kiln.HttpListener listener;
 
-    private RepositoryServer(HttpServer server, ExecutorService executor, URI uri) {
-        this.server = server;
-        this.executor = executor;
-        this.uri = uri;
+    private RepositoryServer(dev.kiln.HttpListener listener) {
+        this.listener = listener;
     }
 
     /** Where a request's file comes from. */
@@ -83,35 +74,18 @@ public final class RepositoryServer implements AutoCloseable {
     }
 
     private static RepositoryServer serve(String bindHost, int port, String basePath, Source source) {
-        HttpServer server;
-        try {
-            server = HttpServer.create(new InetSocketAddress(bindHost, port), 64);
-        } catch (BindException e) {
-            throw KilnException.badInput("cannot serve on " + bindHost + ":" + port + " (" + e.getMessage() + "): choose another port");
-        } catch (IOException e) {
-            throw new KilnException(KilnException.BAD_INPUT, "cannot serve on " + bindHost + ":" + port + ": " + e.getMessage(), e);
-        }
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        server.setExecutor(executor);
-        server.createContext(basePath, exchange -> handle(source, exchange.getRequestURI().getRawPath().substring(basePath.length()), exchange));
-        server.start();
-        InetSocketAddress bound = server.getAddress();
-        String host = bound.getAddress().isAnyLocalAddress() ? "localhost" : bound.getAddress().getHostAddress();
-        if (host.contains(":")) {
-            host = "[" + host + "]";
-        }
-        return new RepositoryServer(server, executor, URI.create("http://" + host + ":" + bound.getPort() + basePath));
+        return new RepositoryServer(dev.kiln.HttpListener.start(bindHost, port, basePath, java.util.Map.of(basePath,
+                exchange -> handle(source, exchange.getRequestURI().getRawPath().substring(basePath.length()), exchange))));
     }
 
     /** The base URL of the repository, ending in {@code /}. */
     public URI uri() {
-        return uri;
+        return listener.uri();
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.close();
+        listener.close();
     }
 
     private static void handle(Source source, String path, HttpExchange exchange) throws IOException {

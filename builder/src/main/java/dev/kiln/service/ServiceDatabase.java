@@ -14,14 +14,17 @@ import java.sql.Statement;
  * The service's database: by default an embedded H2 file of the service's machine
  * ({@code .kiln/service/kiln.mv.db}), opened in H2's mixed mode so {@code kiln token create} works
  * while the service runs; any JDBC URL otherwise (PostgreSQL). Its tables are made on first open;
- * the SQL is the subset both speak (times are epoch milliseconds).
+ * the SQL is the subset both speak (times are epoch milliseconds). It holds one connection while
+ * open, so an embedded database stays open between the connections work takes (H2 closes a file
+ * with its last connection, and opening it again costs each request).
  */
-public final class ServiceDatabase {
+public final class ServiceDatabase implements AutoCloseable {
 
     /** The schema this code reads and writes; a database of a newer one is refused. */
     static final int SCHEMA = 1;
 
     private final String url;
+    private Connection held;
 
     private ServiceDatabase(String url) {
         this.url = url;
@@ -41,7 +44,13 @@ public final class ServiceDatabase {
     /** The database at {@code url}, with its tables made when missing. */
     public static ServiceDatabase open(String url) {
         ServiceDatabase db = new ServiceDatabase(url);
-        db.migrate();
+        db.held = db.connect();
+        try {
+            db.migrate();
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
         return db;
     }
 
@@ -52,6 +61,17 @@ public final class ServiceDatabase {
         } catch (SQLException e) {
             throw KilnException.environment("cannot open the service's database (" + e.getMessage().lines().findFirst().orElse("")
                     + "): check that no other program holds it and that its folder is writable");
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (held != null) {
+                held.close();
+            }
+        } catch (SQLException e) {
+            // closing: nothing is lost, every change was committed
         }
     }
 

@@ -48,8 +48,10 @@ class TokenCommandIT {
         assertThat(tokens.get(0).get("revoked").asText()).isNotEmpty();
 
         // what the commands wrote is the service's database: the secret made above signed in until it was revoked
-        TokenStore store = new TokenStore(ServiceDatabase.embedded(project.root().resolve(".kiln/service")), Clock.systemUTC());
-        assertThat(store.list()).singleElement().satisfies(t -> assertThat(t.revoked()).isPresent());
-        assertThat(store.authenticate(secret)).isEmpty();
+        try (ServiceDatabase db = ServiceDatabase.embedded(project.root().resolve(".kiln/service"))) {
+            TokenStore store = new TokenStore(db, Clock.systemUTC());
+            assertThat(store.list()).singleElement().satisfies(t -> assertThat(t.revoked()).isPresent());
+            assertThat(store.authenticate(secret)).isEmpty();
+        }
     }
 }

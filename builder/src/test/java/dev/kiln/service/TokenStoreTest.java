@@ -23,6 +23,18 @@ class TokenStoreTest {
 
     @TempDir
     Path dir;
+    private final java.util.List<ServiceDatabase> opened = new java.util.ArrayList<>();
+
+    private ServiceDatabase database() {
+        ServiceDatabase db = ServiceDatabase.embedded(dir.resolve("service"));
+        opened.add(db);
+        return db;
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void close() {
+        opened.forEach(ServiceDatabase::close);
+    }
 
     /** A clock the test moves. */
     static final class MovableClock extends Clock {
@@ -47,7 +59,7 @@ class TokenStoreTest {
     @Test
     void aSecretSignsInUntilItExpiresOrIsRevokedAndNothingElseDoes() {
         MovableClock clock = new MovableClock();
-        ServiceDatabase db = ServiceDatabase.embedded(dir.resolve("service"));
+        ServiceDatabase db = database();
         TokenStore tokens = new TokenStore(db, clock);
         TokenStore.Created ci = tokens.create("ci", Scope.PUBLISH, Optional.of(Duration.ofDays(30)), "local:root@host");
         TokenStore.Created alice = tokens.create("alice", Scope.BUILD, Optional.empty(), "local:root@host");
@@ -81,8 +93,10 @@ class TokenStoreTest {
 
     @Test
     void theDatabaseHoldsOnlyTheHashOfASecret() throws Exception {
-        ServiceDatabase db = ServiceDatabase.embedded(dir.resolve("service"));
-        TokenStore.Created made = new TokenStore(db, Clock.systemUTC()).create("ci", Scope.ADMIN, Optional.empty(), "t");
+        TokenStore.Created made;
+        try (ServiceDatabase db = ServiceDatabase.embedded(dir.resolve("service"))) {
+            made = new TokenStore(db, Clock.systemUTC()).create("ci", Scope.ADMIN, Optional.empty(), "t");
+        }
         String files;
         try (Stream<Path> all = Files.walk(dir.resolve("service"))) {
             StringBuilder text = new StringBuilder();
@@ -97,7 +111,7 @@ class TokenStoreTest {
 
     @Test
     void badNamesTakenNamesAndUnknownTokensAreBadInput() {
-        TokenStore tokens = new TokenStore(ServiceDatabase.embedded(dir.resolve("service")), Clock.systemUTC());
+        TokenStore tokens = new TokenStore(database(), Clock.systemUTC());
         tokens.create("ci", Scope.BUILD, Optional.empty(), "t");
         for (String bad : new String[] {"", "has space", "-leading", "x".repeat(65), "semi;colon"}) {
             assertThatThrownBy(() -> tokens.create(bad, Scope.BUILD, Optional.empty(), "t")).as(bad)

@@ -1,0 +1,144 @@
+package dev.kiln.service;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.kiln.HttpListener;
+import dev.kiln.KilnException;
+import dev.kiln.rpm.Nevra;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The service's HTTP API ({@code /api/v1/}, described by {@code /api/v1/openapi.json}). Every
+ * request but the OpenAPI document signs in with {@code Authorization: Bearer <token>}; a missing,
+ * unknown, expired or revoked token is 401, a token whose scope does not allow the request 403.
+ * A token that expires within {@link ApiToken#EXPIRY_WARNING} gets a {@code Kiln-Token-Warning}
+ * header on every response. Bound to loopback unless told otherwise: put a reverse proxy with TLS
+ * in front of it for other machines.
+ */
+public final class ApiServer implements AutoCloseable {
+
+    /** The response header that warns of a token's coming expiry. */
+    public static final String TOKEN_WARNING = "Kiln-Token-Warning";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final HttpListener listener;
+
+    private ApiServer(HttpListener listener) {
+        this.listener = listener;
+    }
+
+    /**
+     * Starts serving on {@code bindHost:port} (0: a free port).
+     *
+     * @param packages what the project's repository lists now, asked at each request
+     * @throws KilnException BAD_INPUT when the address cannot be bound
+     */
+    public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, Clock clock) {
+        Map<String, HttpHandler> contexts = new LinkedHashMap<>();
+        contexts.put("/api/v1/openapi.json", exchange -> {
+            try (exchange; InputStream doc = ApiServer.class.getResourceAsStream("openapi.json")) {
+                if (!only(exchange, "GET")) {
+                    return;
+                }
+                byte[] body = doc.readAllBytes();
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            }
+        });
+        contexts.put("/api/v1/whoami", exchange -> signedIn(exchange, tokens, clock, Scope.BUILD, token -> {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("name", token.name());
+            doc.put("scope", token.scope().label());
+            doc.put("expires", token.expires().map(Object::toString).orElse(null));
+            return doc;
+        }));
+        contexts.put("/api/v1/packages", exchange -> signedIn(exchange, tokens, clock, Scope.BUILD, token -> Map.of("packages",
+                packages.get().stream().map(n -> Map.of("nevra", n.toString(), "name", n.name(), "version", n.version(),
+                        "release", n.release(), "arch", n.arch())).toList())));
+        return new ApiServer(HttpListener.start(bindHost, port, "/", contexts));
+    }
+
+    /** The base URL, ending in {@code /}. */
+    public URI uri() {
+        return listener.uri();
+    }
+
+    @Override
+    public void close() {
+        listener.close();
+    }
+
+    /** What a signed-in request answers: a JSON document. */
+    private interface Answer {
+        Object answer(ApiToken token) throws IOException;
+    }
+
+    private static void signedIn(HttpExchange exchange, TokenStore tokens, Clock clock, Scope needed, Answer answer) throws IOException {
+        try (exchange) {
+            if (!only(exchange, "GET")) {
+                return;
+            }
+            Optional<ApiToken> token = bearer(exchange).flatMap(tokens::authenticate);
+            if (token.isEmpty()) {
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"kiln\"");
+                json(exchange, 401, Map.of("error", "sign in with a valid token: Authorization: Bearer <token> (KILN_TOKEN);"
+                        + " an expired or revoked one is refused"));
+                return;
+            }
+            if (token.get().expiresSoon(clock.instant())) {
+                exchange.getResponseHeaders().set(TOKEN_WARNING, "token " + token.get().name() + " expires "
+                        + token.get().expires().orElseThrow() + ": ask for a new one");
+            }
+            if (!token.get().scope().allows(needed)) {
+                json(exchange, 403, Map.of("error", "token " + token.get().name() + " has scope " + token.get().scope().label()
+                        + "; this needs " + needed.label()));
+                return;
+            }
+            json(exchange, 200, answer.answer(token.get()));
+        } catch (RuntimeException e) {
+            // a bug or a database that went away: the client gets a 500, the service goes on
+            json(exchange, 500, Map.of("error", "the service failed: " + e.getClass().getSimpleName()));
+        }
+    }
+
+    private static Optional<String> bearer(HttpExchange exchange) {
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return Optional.empty();
+        }
+        return Optional.of(header.substring(7).strip());
+    }
+
+    private static boolean only(HttpExchange exchange, String method) throws IOException {
+        if (!exchange.getRequestURI().getPath().equals(exchange.getHttpContext().getPath())) {
+            exchange.sendResponseHeaders(404, -1); // a context matches by prefix; only its own path is served
+            return false;
+        }
+        if (exchange.getRequestMethod().equals(method)) {
+            return true;
+        }
+        exchange.getResponseHeaders().set("Allow", method);
+        exchange.sendResponseHeaders(405, -1);
+        return false;
+    }
+
+    private static void json(HttpExchange exchange, int status, Object document) throws IOException {
+        byte[] body = JSON.writeValueAsBytes(document);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+}
