@@ -41,10 +41,8 @@ class TokenCommands {
                     }
                     return d;
                 });
-                TokenStore.Created made;
-                try (ServiceDatabase db = database(config(invocation))) {
-                    made = new TokenStore(db, Clock.systemUTC()).create(invocation.arguments().getFirst(), scope, lifetime, actor());
-                }
+                TokenStore.Created made = withTokens(config(invocation),
+                        tokens -> tokens.create(invocation.arguments().getFirst(), scope, lifetime, actor()));
                 if (invocation.flag("json")) {
                     Map<String, Object> doc = describe(made.token());
                     doc.put("secret", made.secret());
@@ -65,10 +63,7 @@ class TokenCommands {
         return new KilnCommand("token list", "List the service's API tokens (never their secrets)", "", 0, 0, List.of(KilnCommand.Opt.JSON)) {
             @Override
             protected int run(Invocation invocation, Output out) {
-                List<ApiToken> tokens;
-                try (ServiceDatabase db = database(config(invocation))) {
-                    tokens = new TokenStore(db, Clock.systemUTC()).list();
-                }
+                List<ApiToken> tokens = withTokens(config(invocation), TokenStore::list);
                 Instant now = Instant.now();
                 if (invocation.flag("json")) {
                     out.json(Map.of("tokens", tokens.stream().map(t -> {
@@ -96,10 +91,7 @@ class TokenCommands {
         return new KilnCommand("token revoke", "Revoke an API token: it signs nobody in from now on", "NAME", 1, 1, List.of(KilnCommand.Opt.JSON)) {
             @Override
             protected int run(Invocation invocation, Output out) {
-                ApiToken t;
-                try (ServiceDatabase db = database(config(invocation))) {
-                    t = new TokenStore(db, Clock.systemUTC()).revoke(invocation.arguments().getFirst(), actor());
-                }
+                ApiToken t = withTokens(config(invocation), tokens -> tokens.revoke(invocation.arguments().getFirst(), actor()));
                 if (invocation.flag("json")) {
                     out.json(describe(t));
                     return 0;
@@ -108,6 +100,13 @@ class TokenCommands {
                 return 0;
             }
         };
+    }
+
+    /** Runs {@code work} on the service's tokens, the database open for it only. */
+    private static <T> T withTokens(KilnConfig config, java.util.function.Function<TokenStore, T> work) {
+        try (ServiceDatabase db = database(config)) {
+            return work.apply(new TokenStore(db, Clock.systemUTC()));
+        }
     }
 
     /** The service's database, where the service keeps it. */
