@@ -71,6 +71,11 @@ public final class KilnProject {
         return p;
     }
 
+    /** A project that exists already (a clone of another), as it is. */
+    public static KilnProject open(Path dir) {
+        return new KilnProject(dir);
+    }
+
     /**
      * A project folder holding only {@code kiln.yaml}, for commands that build nothing (repo check,
      * repo list): no definitions, no Git, no engine.

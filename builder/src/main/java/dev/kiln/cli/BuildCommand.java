@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 /** {@code kiln build}: build, sign, guard and publish packages, named, all, or those changed since a revision. */
@@ -36,6 +37,8 @@ class BuildCommand extends KilnCommand {
                         Opt.value("target", "NAME", "also publish to this target of kiln.yaml (default: the first)"),
                         Opt.flag("accept-changes", "publish even when the release guard finds moved or removed paths (recorded)"),
                         Opt.value("report-junit", "FILE", "write a JUnit XML report, one test case per package"),
+                        Opt.value("remote", "URL", "build on Kiln's service at URL (default: KILN_REMOTE) with the token in KILN_TOKEN:"
+                                + " no engine or key here; --no-publish makes a scratch build"),
                         Opt.flag("json", "print one JSON document with the results to stdout")));
     }
 
@@ -47,6 +50,11 @@ class BuildCommand extends KilnCommand {
         if (selectors != 1) {
             throw KilnException.badInput("build: name packages, or give --all, or --changed-since REF: exactly one of them"
                     + " (see ./kiln build --help)");
+        }
+        Optional<String> remote = invocation.value("remote").or(() -> Optional.ofNullable(System.getenv("KILN_REMOTE"))
+                .filter(v -> !v.isBlank()));
+        if (remote.isPresent()) {
+            return RemoteBuild.run(invocation, remote.get(), config(invocation), out);
         }
         int jobs = invocation.value("jobs").map(BuildCommand::jobs).orElse(Runtime.getRuntime().availableProcessors());
         KilnConfig config = config(invocation);
@@ -66,7 +74,7 @@ class BuildCommand extends KilnCommand {
         invocation.value("report-junit").ifPresent(file -> JunitReport.write(config.root().resolve(file), "kiln build", run.outcomes(),
                 run.duration()));
         if (invocation.flag("json")) {
-            out.json(document(config, run));
+            out.json(run.document(config));
         } else {
             describe(config, run, out);
         }
@@ -116,56 +124,6 @@ class BuildCommand extends KilnCommand {
         } else {
             out.result("  Not published");
         }
-    }
-
-    static Map<String, Object> document(KilnConfig config, BuildRun run) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("ok", run.exitCode() == 0);
-        doc.put("exitCode", run.exitCode());
-        doc.put("published", run.published());
-        doc.put("durationMillis", run.duration().toMillis());
-        doc.put("repository", config.repository().toString());
-        if (!run.note().isEmpty()) {
-            doc.put("note", run.note());
-        }
-        doc.put("builds", run.outcomes().stream().map(o -> switch (o) {
-            case BuildOutcome.Built b -> built(config, b.result());
-            case BuildOutcome.UpToDate u -> Map.<String, Object>of("package", u.packageName(), "status", "up-to-date",
-                    "nevra", u.nevra(), "buildKey", u.buildKey());
-            case BuildOutcome.Failed f -> {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("package", f.packageName());
-                m.put("status", "failed");
-                m.put("error", f.message());
-                m.put("exitCode", f.exitCode());
-                m.put("log", f.log() == null ? null : f.log().toString());
-                yield m;
-            }
-            case BuildOutcome.Skipped s -> Map.<String, Object>of("package", s.packageName(), "status", "skipped", "reason", s.reason());
-        }).toList());
-        return doc;
-    }
-
-    static Map<String, Object> built(KilnConfig config, BuildResult r) {
-        Map<String, Object> b = new LinkedHashMap<>();
-        b.put("package", r.packageName());
-        b.put("status", "built");
-        b.put("nevra", r.nevra());
-        b.put("rpms", r.rpms().stream().map(Path::toString).toList());
-        b.put("sourceRpm", r.sourceRpm().toString());
-        b.put("signingKey", r.keyId());
-        b.put("builder", r.builder());
-        b.put("imageDigest", r.imageId());
-        b.put("commit", r.commit());
-        b.put("dirty", r.dirty());
-        b.put("buildKey", r.buildKey());
-        b.put("durationMillis", r.duration().toMillis());
-        b.put("record", r.record().toString());
-        b.put("published", r.published());
-        if (r.published()) {
-            b.put("install", DirectoryRepository.dnfInstallCommand(config.repository().toUri(), r.packageName()));
-        }
-        return b;
     }
 
     private static String relative(Path root, Path p) {

@@ -49,7 +49,7 @@ class BumpCommand extends KilnCommand {
             doc.put("branch", r.branch());
             doc.put("commit", r.commit());
             doc.put("todo", r.todo());
-            doc.put("build", r.builds().isEmpty() ? null : r.builds().stream().map(b -> BuildCommand.built(config, b)).toList());
+            doc.put("build", r.builds().isEmpty() ? null : r.builds().stream().map(b -> dev.kiln.pipeline.BuildRun.built(config, b)).toList());
             out.json(doc);
             return 0;
         }

@@ -77,6 +77,10 @@ public final class ConfigLoader {
         d.put("build.pids", "1024");
         d.put("repo.port", "8080");
         d.put("sources.folder", "");
+        d.put("service.repository", "");
+        d.put("service.builds", "2");
+        d.put("service.deadline", "2h");
+        d.put("service.silence", "15m");
         return d;
     }
 
@@ -178,7 +182,26 @@ public final class ConfigLoader {
         Optional<Path> sources = sourcesFolder(v.get("sources.folder").isBlank() ? null : path(root, v.get("sources.folder")),
                 state, signing);
         List<TargetConfig> all = targets.isEmpty() ? List.of(TargetConfig.localDirectory(repository)) : targets;
-        return new KilnConfig(root, state, builder, repository, cache, signing, limits, (int) port, sources, all);
+        return new KilnConfig(root, state, builder, repository, cache, signing, limits, (int) port, sources, all, service(v));
+    }
+
+    /** {@code service.*}: the build service's source, concurrency and time limits. */
+    private static ServiceConfig service(Map<String, String> v) {
+        long builds = positive("service.builds", v.get("service.builds"));
+        if (builds > 256) {
+            throw KilnException.badInput("service.builds '" + v.get("service.builds") + "' is out of range: give 1 to 256");
+        }
+        String repository = v.get("service.repository").strip();
+        return new ServiceConfig(repository.isEmpty() ? Optional.empty() : Optional.of(repository), (int) builds,
+                serviceTime("service.deadline", v.get("service.deadline")), serviceTime("service.silence", v.get("service.silence")));
+    }
+
+    private static Duration serviceTime(String key, String value) {
+        Duration d = duration(key, value);
+        if (d == null || d.compareTo(MIN_TIMEOUT) < 0 || d.compareTo(MAX_TIMEOUT) > 0) {
+            throw KilnException.badInput(key + " '" + value + "' is out of range: give 1s to 168h");
+        }
+        return d;
     }
 
     /**

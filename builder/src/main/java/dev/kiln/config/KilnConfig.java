@@ -20,7 +20,8 @@ public record KilnConfig(
         BuildLimits build,
         int servePort,
         Optional<Path> sourcesFolder,
-        List<TargetConfig> targets) {
+        List<TargetConfig> targets,
+        ServiceConfig service) {
 
     public KilnConfig {
         targets = List.copyOf(targets);
@@ -41,6 +42,11 @@ public record KilnConfig(
         return targets.stream().filter(t -> t.name().equals(name.get())).findFirst()
                 .orElseThrow(() -> KilnException.badInput("--target '" + name.get() + "' is not a target of kiln.yaml: known are "
                         + targets.stream().map(TargetConfig::name).toList()));
+    }
+
+    /** The same settings, reading the definitions (specs/, patches/, containers/) from {@code definitions}. */
+    public KilnConfig withRoot(Path definitions) {
+        return new KilnConfig(definitions, state, builder, repository, cache, signing, build, servePort, sourcesFolder, targets, service);
     }
 
     /** Where build records go: one folder per build. */

@@ -70,6 +70,13 @@ public final class BuildContainer implements AutoCloseable {
         return labels;
     }
 
+    /** {@link #labels()} and those of the engine connection ({@link DockerEngine#labelled}). */
+    static Map<String, String> labels(DockerEngine engine) {
+        Map<String, String> labels = labels();
+        labels.putAll(engine.labels());
+        return labels;
+    }
+
     /**
      * Who a container runs as: the build user without any capability, or root holding only the
      * capabilities named (for installing RPMs, see {@link DependencyImage}).
@@ -104,7 +111,7 @@ public final class BuildContainer implements AutoCloseable {
                 .withCmd(command)
                 .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
                 .withUser(runAs.user())
-                .withLabels(labels())
+                .withLabels(labels(engine))
                 .withNetworkDisabled(true)
                 .withHostConfig(host)
                 .exec()

@@ -166,7 +166,7 @@ public final class DependencyImage {
                         + exit + "); see the lines above in the build log");
             }
             var builder = engine.client().inspectImageCmd(builderImageId).exec().getConfig();
-            Map<String, String> labels = new LinkedHashMap<>(BuildContainer.labels());
+            Map<String, String> labels = new LinkedHashMap<>(BuildContainer.labels(engine));
             labels.putAll(labels());
             // Inherited from the builder image, but this image is no builder: blank them, as BuilderImage reads them.
             labels.put(BuilderImage.LABEL_BUILDER, "");

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -37,12 +38,22 @@ public final class DockerEngine implements AutoCloseable {
     private final DockerHttpClient http;
     private final String host;
     private final Path stateDir;
+    /** Labels put on every container and image this connection makes, besides Kiln's own. */
+    private final Map<String, String> labels;
+    /** Whether closing closes the connection: a {@link #labelled} view leaves it to the connection it came from. */
+    private final boolean owner;
 
     private DockerEngine(Connection c, String host, Path stateDir) {
+        this(c, host, stateDir, Map.of(), true);
+    }
+
+    private DockerEngine(Connection c, String host, Path stateDir, Map<String, String> labels, boolean owner) {
         this.client = c.client();
         this.http = c.http();
         this.host = host;
         this.stateDir = stateDir;
+        this.labels = Map.copyOf(labels);
+        this.owner = owner;
     }
 
     private record Connection(DockerClient client, DockerHttpClient http) {
@@ -88,6 +99,36 @@ public final class DockerEngine implements AutoCloseable {
                 "Started dockerd but it did not answer within " + START_WAIT.toSeconds() + " s: see " + log);
     }
 
+    /**
+     * The same connection, labelling what it makes with {@code extra} too (the service's build id,
+     * so a cancelled build's containers are found at once). Closing the view leaves the connection open.
+     */
+    public DockerEngine labelled(Map<String, String> extra) {
+        Map<String, String> all = new java.util.LinkedHashMap<>(labels);
+        all.putAll(extra);
+        return new DockerEngine(new Connection(client, http), host, stateDir, all, false);
+    }
+
+    /** The labels of {@link #labelled}, put on every container and image made through this connection. */
+    public Map<String, String> labels() {
+        return labels;
+    }
+
+    /** Removes at once every container labelled {@code key=value} (any value when null), running or not; returns how many. */
+    public int removeContainers(String key, String value) {
+        int removed = 0;
+        for (var c : client.listContainersCmd().withShowAll(true).withLabelFilter(List.of(value == null ? key : key + "=" + value))
+                .exec()) {
+            try {
+                client.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
+                removed++;
+            } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
+                // removed meanwhile by its own build
+            }
+        }
+        return removed;
+    }
+
     public DockerClient client() {
         return client;
     }
@@ -130,7 +171,9 @@ public final class DockerEngine implements AutoCloseable {
 
     @Override
     public void close() {
-        closeQuietly(client);
+        if (owner) {
+            closeQuietly(client);
+        }
     }
 
     static Path defaultStateDir() {

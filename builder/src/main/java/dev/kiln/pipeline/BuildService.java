@@ -58,6 +58,16 @@ public final class BuildService {
     private final BuildListener listener;
     private final TargetConfig releaseTarget;
     private final Map<String, String> env;
+    /** The engine connection and key a long-lived process holds for all its runs; empty: this run's own. */
+    private final Optional<Resident> resident;
+
+    /**
+     * What a long-lived process (the service) lends each run: its one engine connection (a
+     * {@link DockerEngine#labelled} view of it, closed by the run without closing the connection)
+     * and the signing key it loaded once. A run with them neither connects nor creates a key.
+     */
+    public record Resident(dev.kiln.container.DockerEngine engine, SigningKey key) {
+    }
 
     public BuildService(KilnConfig config, BuildListener listener) {
         this(config, listener, config.target(Optional.empty()), System.getenv());
@@ -73,6 +83,24 @@ public final class BuildService {
         this.listener = listener;
         this.releaseTarget = releaseTarget;
         this.env = env;
+        this.resident = Optional.empty();
+    }
+
+    private BuildService(BuildService from, Resident resident) {
+        this.config = from.config;
+        this.listener = from.listener;
+        this.releaseTarget = from.releaseTarget;
+        this.env = from.env;
+        this.resident = Optional.of(resident);
+    }
+
+    /** This service, running with the engine and key a long-lived process holds. */
+    public BuildService with(Resident lent) {
+        return new BuildService(this, lent);
+    }
+
+    private SigningKey key() {
+        return resident.map(Resident::key).orElseGet(() -> Keys.loadOrCreate(config.signing(), config.state(), listener));
     }
 
     /** Whether builds ship anywhere but the project's own repository folder. */
@@ -134,7 +162,8 @@ public final class BuildService {
                     }
                 }
                 Map<String, byte[]> builderFiles = PackageInputs.builderFiles(git, target, builder);
-                try (BuilderSession session = new BuilderSession(config, builder, builderFiles, listener)) {
+                try (BuilderSession session = new BuilderSession(config, builder, builderFiles, listener,
+                        resident.map(Resident::engine))) {
                     // Every run that gets here needs the engine (to read specs or to check the image): connect while Git is read.
                     session.connectSoon();
                     Map<String, EvaluatedSpec> specs = specs(specsTree, patchesTree, folders, request, session);
@@ -166,7 +195,7 @@ public final class BuildService {
                             }
                         }
                     }
-                    SigningKey key = pulledWith != null ? pulledWith : Keys.loadOrCreate(config.signing(), config.state(), listener);
+                    SigningKey key = pulledWith != null ? pulledWith : key();
                     PinnedImage pinned = session.image();
                     String dist = evaluator().dist(session);
                     Map<String, String> keys = buildKeys(plan, inputs, pinned, published, repository);
@@ -188,7 +217,7 @@ public final class BuildService {
      */
     private SigningKey pullReleases(DirectoryRepository repository, Set<String> packages) {
         listener.stage("Start: read the releases on target " + releaseTarget.name() + " (" + releaseTarget.describe() + ")");
-        SigningKey key = Keys.loadOrCreate(config.signing(), config.state(), listener);
+        SigningKey key = key();
         try (PublishTarget ship = Targets.open(releaseTarget, env, config.cache());
                 ServedRepository served = ServedRepository.open(ship, env, config.cache().resolve("pull"))) {
             TargetReleases.Pulled pulled = TargetReleases.pull(served, repository, packages, key);

@@ -32,7 +32,13 @@ final class BuilderSession implements AutoCloseable {
     private CompletableFuture<DockerEngine> engine;
     private PinnedImage image;
 
-    BuilderSession(KilnConfig config, String builder, Map<String, byte[]> builderFiles, BuildListener listener) {
+    /**
+     * @param lent the engine connection a long-lived process holds; empty: this session connects and
+     *     closes its own (a lent one is a {@link DockerEngine#labelled} view, whose close keeps the connection)
+     */
+    BuilderSession(KilnConfig config, String builder, Map<String, byte[]> builderFiles, BuildListener listener,
+            java.util.Optional<DockerEngine> lent) {
+        lent.ifPresent(e -> this.engine = CompletableFuture.completedFuture(e));
         this.config = config;
         this.builder = builder;
         this.listener = listener;

@@ -61,7 +61,7 @@ public final class BumpService {
             DefinitionRepository.Snapshot snapshot = PackageInputs.snapshot(git, pkg, config.builder(), null);
             SpecEvaluator.SpecFiles files = PackageInputs.specFiles(git, snapshot, pkg, null);
             try (BuilderSession session = new BuilderSession(config, config.builder(),
-                    PackageInputs.builderFiles(git, snapshot, config.builder()), listener)) {
+                    PackageInputs.builderFiles(git, snapshot, config.builder()), listener, java.util.Optional.empty())) {
                 EvaluatedSpec original = evaluator.evaluate(List.of(files), session).get(pkg).require();
                 PackageInputs in = PackageInputs.read(git, snapshot, pkg, config.builder(), null, original);
                 git.requireClean(List.of("specs/" + pkg, "patches/" + pkg));

@@ -44,7 +44,18 @@ public final class ApiServer implements AutoCloseable {
      * @throws KilnException BAD_INPUT when the address cannot be bound
      */
     public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, Clock clock) {
+        return start(bindHost, port, tokens, packages, clock, Optional.empty());
+    }
+
+    /**
+     * Starts serving, with the build endpoints ({@code /api/v1/builds}) when {@code builds} is given.
+     *
+     * @throws KilnException BAD_INPUT when the address cannot be bound
+     */
+    public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, Clock clock,
+            Optional<BuildsApi> builds) {
         Map<String, HttpHandler> contexts = new LinkedHashMap<>();
+        builds.ifPresent(api -> contexts.put(BuildsApi.PATH, exchange -> api.handle(exchange, tokens, clock)));
         contexts.put("/api/v1/openapi.json", exchange -> {
             try (exchange; InputStream doc = ApiServer.class.getResourceAsStream("openapi.json")) {
                 if (!only(exchange, "GET")) {
@@ -85,31 +96,49 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static void signedIn(HttpExchange exchange, TokenStore tokens, Clock clock, Scope needed, Answer answer) throws IOException {
-        try (exchange) {
+        try {
             if (!only(exchange, "GET")) {
                 return;
             }
-            Optional<ApiToken> token = bearer(exchange).flatMap(tokens::authenticate);
+            Optional<ApiToken> token = signIn(exchange, tokens, clock, needed);
             if (token.isEmpty()) {
-                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"kiln\"");
-                json(exchange, 401, Map.of("error", "sign in with a valid token: Authorization: Bearer <token> (KILN_TOKEN);"
-                        + " an expired or revoked one is refused"));
-                return;
-            }
-            if (token.get().expiresSoon(clock.instant())) {
-                exchange.getResponseHeaders().set(TOKEN_WARNING, "token " + token.get().name() + " expires "
-                        + token.get().expires().orElseThrow() + ": ask for a new one");
-            }
-            if (!token.get().scope().allows(needed)) {
-                json(exchange, 403, Map.of("error", "token " + token.get().name() + " has scope " + token.get().scope().label()
-                        + "; this needs " + needed.label()));
                 return;
             }
             json(exchange, 200, answer.answer(token.get()));
         } catch (RuntimeException e) {
             // a bug or a database that went away: the client gets a 500, the service goes on
             json(exchange, 500, Map.of("error", "the service failed: " + e.getClass().getSimpleName()));
+        } finally {
+            exchange.close();
         }
+    }
+
+    /**
+     * The token the request signs in with, when it is valid and its scope allows {@code needed};
+     * else empty, the 401 or 403 already sent. Warns of a coming expiry in a header.
+     */
+    static Optional<ApiToken> signIn(HttpExchange exchange, TokenStore tokens, Clock clock, Scope needed) throws IOException {
+        Optional<ApiToken> token = bearer(exchange).flatMap(tokens::authenticate);
+        if (token.isEmpty()) {
+            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"kiln\"");
+            json(exchange, 401, Map.of("error", "sign in with a valid token: Authorization: Bearer <token> (KILN_TOKEN);"
+                    + " an expired or revoked one is refused"));
+            return Optional.empty();
+        }
+        if (token.get().expiresSoon(clock.instant())) {
+            exchange.getResponseHeaders().set(TOKEN_WARNING, "token " + token.get().name() + " expires "
+                    + token.get().expires().orElseThrow() + ": ask for a new one");
+        }
+        if (!token.get().scope().allows(needed)) {
+            forbidden(exchange, token.get(), needed);
+            return Optional.empty();
+        }
+        return token;
+    }
+
+    static void forbidden(HttpExchange exchange, ApiToken token, Scope needed) throws IOException {
+        json(exchange, 403, Map.of("error", "token " + token.name() + " has scope " + token.scope().label() + "; this needs "
+                + needed.label()));
     }
 
     private static Optional<String> bearer(HttpExchange exchange) {
@@ -133,7 +162,7 @@ public final class ApiServer implements AutoCloseable {
         return false;
     }
 
-    private static void json(HttpExchange exchange, int status, Object document) throws IOException {
+    static void json(HttpExchange exchange, int status, Object document) throws IOException {
         byte[] body = JSON.writeValueAsBytes(document);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, body.length);

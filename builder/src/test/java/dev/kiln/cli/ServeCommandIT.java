@@ -43,7 +43,7 @@ class ServeCommandIT {
         assertThat(published.exitCode()).as(published.describe()).isZero();
         String ci = secret(project.run("token", "create", "ci", "--scope", "build", "--json"));
 
-        Process serve = project.start(List.of("serve", "--port", "0", "--json"), Map.of());
+        Process serve = project.start(List.of("serve", "--setup", "--port", "0", "--json"), Map.of());
         ByteArrayOutputStream serviceErr = new ByteArrayOutputStream();
         Thread.ofVirtual().start(() -> {
             try {

@@ -112,7 +112,7 @@ class SpecReadingIT {
                 files.put(p.getFileName().toString(), Files.readAllBytes(p));
             }
         }
-        return new BuilderSession(config, "rpm-builder", files, QUIET);
+        return new BuilderSession(config, "rpm-builder", files, QUIET, java.util.Optional.empty());
     }
 
     private static List<SpecEvaluator.SpecFiles> corpus() throws IOException {

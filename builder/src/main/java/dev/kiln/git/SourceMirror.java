@@ -1,0 +1,123 @@
+package dev.kiln.git;
+
+import dev.kiln.KilnException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.RefSpec;
+
+/**
+ * Where the service reads the packaging repository: its own clone of a Git URL or path (fetched
+ * before each ref is resolved, so a branch an engineer just pushed is found), or, with no URL, the
+ * project's own repository as it is. Builds read commits from it ({@link DefinitionRepository}
+ * at a revision), never a checkout, so any number of snapshots are built at once.
+ */
+public final class SourceMirror implements AutoCloseable {
+
+    private final Path root;
+    private final Optional<String> url;
+    private final Repository repository;
+
+    private SourceMirror(Path root, Optional<String> url, Repository repository) {
+        this.root = root;
+        this.url = url;
+        this.repository = repository;
+    }
+
+    /**
+     * The clone of {@code url} in {@code clone} (made on first use), or, with no URL, the
+     * repository of {@code project}.
+     *
+     * @throws KilnException ENVIRONMENT when the URL cannot be cloned; BAD_INPUT when the project is no Git repository
+     */
+    public static SourceMirror open(Optional<String> url, Path clone, Path project) {
+        try {
+            if (url.isEmpty()) {
+                FileRepositoryBuilder builder = new FileRepositoryBuilder().setMustExist(false).findGitDir(project.toFile());
+                if (builder.getGitDir() == null) {
+                    throw KilnException.badInput(project + " is not a Git repository: the service builds commits; set"
+                            + " service.repository in kiln.yaml to the packaging repository's Git URL, or run git init and commit");
+                }
+                return new SourceMirror(project, url, builder.build());
+            }
+            if (!Files.isDirectory(clone.resolve(".git"))) {
+                Path partial = clone.resolveSibling(clone.getFileName() + ".partial");
+                if (Files.exists(partial)) {
+                    org.apache.commons.io.file.PathUtils.deleteDirectory(partial);
+                }
+                try (Git git = Git.cloneRepository().setURI(url.get()).setDirectory(partial.toFile()).setNoCheckout(true).call()) {
+                    // cloned whole before it is used: a clone interrupted halfway is made again
+                }
+                Files.move(partial, clone);
+            }
+            return new SourceMirror(clone, url, new FileRepositoryBuilder().setGitDir(clone.resolve(".git").toFile()).build());
+        } catch (GitAPIException e) {
+            throw KilnException.environment("cannot clone the packaging repository " + url.orElse("") + " (" + e.getMessage()
+                    + "): check service.repository in kiln.yaml and that this machine may read it");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The folder builds read the definitions from ({@link DefinitionRepository#open}). */
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * The commit {@code ref} names now: a branch, a tag or a commit id, fetched first from the URL.
+     *
+     * @throws KilnException BAD_INPUT naming the ref when it is not there (not pushed yet)
+     */
+    public synchronized String resolve(String ref) {
+        if (ref == null || ref.isBlank() || ref.startsWith("-") || ref.contains("..")) {
+            throw KilnException.badInput("ref '" + ref + "' is not a branch, tag or commit");
+        }
+        fetch();
+        try (RevWalk walk = new RevWalk(repository)) {
+            for (String candidate : url.isPresent()
+                    ? List.of("refs/remotes/origin/" + ref, "refs/tags/" + ref, ref)
+                    : List.of("refs/heads/" + ref, "refs/tags/" + ref, ref)) {
+                ObjectId id = repository.resolve(candidate + "^{commit}");
+                if (id != null) {
+                    RevCommit commit = walk.parseCommit(id);
+                    return commit.getName();
+                }
+            }
+        } catch (org.eclipse.jgit.errors.MissingObjectException | org.eclipse.jgit.errors.RevisionSyntaxException e) {
+            // not there: reported below
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw KilnException.badInput("ref '" + ref + "' is not on " + url.orElse(root.toString())
+                + ": push it first (git push origin HEAD), or name a branch, tag or commit that is there");
+    }
+
+    private void fetch() {
+        if (url.isEmpty()) {
+            return;
+        }
+        try (Git git = new Git(repository)) {
+            git.fetch().setRemote("origin").setRemoveDeletedRefs(true)
+                    .setRefSpecs(new RefSpec("+refs/heads/*:refs/remotes/origin/*"), new RefSpec("+refs/tags/*:refs/tags/*")).call();
+        } catch (GitAPIException e) {
+            throw KilnException.environment("cannot fetch the packaging repository " + url.get() + " (" + e.getMessage()
+                    + "): check that it answers and that this machine may read it");
+        }
+    }
+
+    @Override
+    public void close() {
+        repository.close();
+    }
+}
