@@ -4,6 +4,7 @@ import dev.kiln.config.KilnConfig;
 import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.service.ApiServer;
 import dev.kiln.service.ServiceDatabase;
+import dev.kiln.service.ServiceMetrics;
 import dev.kiln.service.TokenStore;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -32,12 +33,15 @@ class ServeCommand {
                 String bind = invocation.value("bind").orElse("127.0.0.1");
                 // created once for the life of the service and handed to what serves requests
                 DirectoryRepository repository = new DirectoryRepository(config.repository());
+                ServiceMetrics metrics = new ServiceMetrics();
                 try (ServiceDatabase db = TokenCommands.database(config);
-                        ApiServer server = ApiServer.start(bind, port, new TokenStore(db, Clock.systemUTC()), repository::list, Clock.systemUTC())) {
+                        ApiServer server = ApiServer.start(bind, port, new TokenStore(db, Clock.systemUTC()), repository::list, metrics,
+                                Clock.systemUTC())) {
                     if (invocation.flag("json")) {
                         Map<String, Object> doc = new LinkedHashMap<>();
                         doc.put("url", server.uri().toString());
                         doc.put("openapi", server.uri().resolve("api/v1/openapi.json").toString());
+                        doc.put("metrics", server.uri().resolve("metrics").toString());
                         out.json(doc);
                     } else {
                         out.result("Kiln's service at " + server.uri() + " (API: " + server.uri().resolve("api/v1/openapi.json")
