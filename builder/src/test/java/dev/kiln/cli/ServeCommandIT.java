@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ./kiln serve} through the real launcher: its API signs clients in with the tokens {@code kiln token}
- * makes, beside the running service, and refuses missing, unknown, revoked and expired ones.
+ * makes, beside the running service, and refuses missing, unknown, revoked and expired ones; its
+ * {@code /metrics} answers without one.
  */
 class ServeCommandIT {
 
@@ -63,6 +64,11 @@ class ServeCommandIT {
             assertThat(doc.get("openapi").asText()).startsWith("3.");
             assertThat(doc.get("paths").properties()).extracting(Map.Entry::getKey)
                     .contains("/api/v1/whoami", "/api/v1/packages");
+
+            assertThat(started.get("metrics").asText()).isEqualTo(base.resolve("metrics").toString());
+            HttpResponse<String> metrics = get(base, "metrics", null);
+            assertThat(metrics.statusCode()).as("a scraper has no token").isEqualTo(200);
+            assertThat(metrics.body()).contains("kiln_builds_total{outcome=\"succeeded\"} 0");
 
             HttpResponse<String> none = get(base, "api/v1/packages", null);
             assertThat(none.statusCode()).isEqualTo(401);
