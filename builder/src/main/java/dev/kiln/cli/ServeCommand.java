@@ -15,6 +15,7 @@ import dev.kiln.service.BuildQueue;
 import dev.kiln.service.BuildRunner;
 import dev.kiln.service.BuildsApi;
 import dev.kiln.service.ServiceDatabase;
+import dev.kiln.service.ServiceMetrics;
 import dev.kiln.service.TokenStore;
 import java.nio.file.Files;
 import java.time.Clock;
@@ -52,6 +53,7 @@ class ServeCommand {
                 BuildListener say = Progress.to(out);
                 // created once for the life of the service and handed to what serves requests
                 DirectoryRepository repository = new DirectoryRepository(config.repository());
+                ServiceMetrics metrics = new ServiceMetrics();
                 SigningKey key = invocation.flag("setup") ? Keys.loadOrCreate(config.signing(), config.state(), say) : key(config);
                 try (DockerEngine engine = invocation.flag("setup") ? DockerEngine.connect(config.state(), say::notice)
                                 : DockerEngine.reachable(config.state()).orElseThrow(() -> KilnException.environment(
@@ -61,15 +63,16 @@ class ServeCommand {
                         ServiceDatabase db = TokenCommands.database(config);
                         BuildRunner runner = new BuildRunner(config, source, new BuildQueue(db, Clock.systemUTC()),
                                 new BuildLogs(config.state().resolve("service").resolve("logs")), new BuildService.Resident(engine, key),
-                                System.getenv()).start();
+                                metrics, System.getenv()).start();
                         ApiServer server = ApiServer.start(bind, port, new TokenStore(db, Clock.systemUTC()), repository::list,
-                                Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())))) {
+                                metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())))) {
                     if (invocation.flag("json")) {
                         Map<String, Object> doc = new LinkedHashMap<>();
                         doc.put("url", server.uri().toString());
                         doc.put("openapi", server.uri().resolve("api/v1/openapi.json").toString());
                         doc.put("concurrentBuilds", config.service().builds());
                         doc.put("source", config.service().repository().orElse(config.root().toString()));
+                        doc.put("metrics", server.uri().resolve("metrics").toString());
                         out.json(doc);
                     } else {
                         out.result("Kiln's service at " + server.uri() + " (API: " + server.uri().resolve("api/v1/openapi.json")

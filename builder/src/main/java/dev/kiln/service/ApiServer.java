@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,12 @@ import tools.jackson.databind.json.JsonMapper;
  * A token that expires within {@link ApiToken#EXPIRY_WARNING} gets a {@code Kiln-Token-Warning}
  * header on every response. Bound to loopback unless told otherwise: put a reverse proxy with TLS
  * in front of it for other machines.
+ *
+ * <p>{@code GET /metrics} ({@link ServiceMetrics}, Prometheus' text format) asks for no token, since a
+ * scraper has none. That is safe because it tells counts and durations only: no package names, no
+ * token names, no secrets; its labels are outcomes and the names of configured targets. And the
+ * service listens on loopback by default; a proxy in front can keep {@code /metrics} to the
+ * monitoring network.
  */
 public final class ApiServer implements AutoCloseable {
 
@@ -41,10 +48,12 @@ public final class ApiServer implements AutoCloseable {
      * Starts serving on {@code bindHost:port} (0: a free port).
      *
      * @param packages what the project's repository lists now, asked at each request
+     * @param metrics what {@code GET /metrics} serves, without a token
      * @throws KilnException BAD_INPUT when the address cannot be bound
      */
-    public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, Clock clock) {
-        return start(bindHost, port, tokens, packages, clock, Optional.empty());
+    public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, ServiceMetrics metrics,
+            Clock clock) {
+        return start(bindHost, port, tokens, packages, metrics, clock, Optional.empty());
     }
 
     /**
@@ -52,10 +61,21 @@ public final class ApiServer implements AutoCloseable {
      *
      * @throws KilnException BAD_INPUT when the address cannot be bound
      */
-    public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, Clock clock,
-            Optional<BuildsApi> builds) {
+    public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, ServiceMetrics metrics,
+            Clock clock, Optional<BuildsApi> builds) {
         Map<String, HttpHandler> contexts = new LinkedHashMap<>();
         builds.ifPresent(api -> contexts.put(BuildsApi.PATH, exchange -> api.handle(exchange, tokens, clock)));
+        contexts.put("/metrics", exchange -> {
+            try (exchange) {
+                if (!only(exchange, "GET")) {
+                    return;
+                }
+                byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", metrics.contentType());
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            }
+        });
         contexts.put("/api/v1/openapi.json", exchange -> {
             try (exchange; InputStream doc = ApiServer.class.getResourceAsStream("openapi.json")) {
                 if (!only(exchange, "GET")) {

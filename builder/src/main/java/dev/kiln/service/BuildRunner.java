@@ -49,6 +49,7 @@ public final class BuildRunner implements AutoCloseable {
     private final BuildQueue queue;
     private final BuildLogs logs;
     private final BuildService.Resident resident;
+    private final ServiceMetrics metrics;
     private final Map<String, String> env;
     private final Map<Long, Running> running = new ConcurrentHashMap<>();
     private final ExecutorService builds = Executors.newVirtualThreadPerTaskExecutor();
@@ -74,7 +75,8 @@ public final class BuildRunner implements AutoCloseable {
      * @param env where targets' credentials come from
      */
     public BuildRunner(KilnConfig config, SourceMirror source, BuildQueue queue, BuildLogs logs, BuildService.Resident resident,
-            Map<String, String> env) {
+            ServiceMetrics metrics, Map<String, String> env) {
+        this.metrics = metrics;
         this.config = config;
         this.source = source;
         this.queue = queue;
@@ -90,6 +92,7 @@ public final class BuildRunner implements AutoCloseable {
         if (!interrupted.isEmpty() || removed > 0) {
             LOG.info("recovered {} build(s) left running, removed {} container(s)", interrupted.size(), removed);
         }
+        metrics.gauges(() -> queue.counts().get(ServiceBuild.State.QUEUED), running::size);
         dispatcher.start();
         return this;
     }
@@ -121,6 +124,7 @@ public final class BuildRunner implements AutoCloseable {
         String commit = source.resolve(ref);
         Optional<String> since = changedSince.map(source::resolve);
         ServiceBuild b = queue.submit(new BuildQueue.Submission(packages, since, ref, commit, mode, acceptChanges), submitter);
+        metrics.buildQueued();
         signal();
         return b;
     }
@@ -132,6 +136,9 @@ public final class BuildRunner implements AutoCloseable {
      */
     public Optional<ServiceBuild.State> cancel(long id, String actor) {
         Optional<ServiceBuild.State> was = queue.cancel(id, actor, "cancelled by " + actor);
+        if (was.equals(Optional.of(ServiceBuild.State.QUEUED))) {
+            metrics.buildFinished("cancelled", Duration.ZERO);
+        }
         Running r = running.get(id);
         if (r != null && was.isPresent()) {
             r.cancelled = true;
@@ -145,6 +152,7 @@ public final class BuildRunner implements AutoCloseable {
     public ServiceBuild resubmit(ServiceBuild b, String submitter) {
         ServiceBuild again = queue.submit(new BuildQueue.Submission(b.packages(), b.changedSince(), b.ref(), b.commit(), b.mode(),
                 b.acceptChanges()), submitter);
+        metrics.buildQueued();
         signal();
         return again;
     }
@@ -195,6 +203,7 @@ public final class BuildRunner implements AutoCloseable {
                 continue; // cancelled meanwhile
             }
             ServiceBuild started = queue.get(b.id()).orElseThrow();
+            metrics.buildStarted(started.waited(queue.clock().instant()));
             Running r = new Running(started);
             running.put(b.id(), r);
             builds.execute(() -> run(r));
@@ -290,8 +299,12 @@ public final class BuildRunner implements AutoCloseable {
                 message = "stopped: " + r.stopping;
                 exit = KilnException.BUILD_FAILED;
             }
-            if (!closing) {
+            if (closing) {
+                metrics.buildFinished("interrupted", Duration.ofNanos(System.nanoTime() - r.started));
+            } else {
                 queue.finish(b.id(), state, exit, message, result);
+                ServiceBuild.State ended = r.cancelled ? ServiceBuild.State.CANCELLED : state;
+                metrics.buildFinished(ended.label(), Duration.ofNanos(System.nanoTime() - r.started));
                 BuildLogs.Live log = r.log;
                 if (log != null) {
                     ServiceBuild.State now = queue.get(b.id()).map(ServiceBuild::state).orElse(state);

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.KilnProject;
+import dev.kiln.RunningService;
 import dev.kiln.rpm.KeyGenerator;
 import dev.kiln.rpm.RpmSigner;
 import dev.kiln.rpm.SyntheticRpms;
-import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,13 +17,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ./kiln serve} through the real launcher: its API signs clients in with the tokens {@code kiln token}
- * makes, beside the running service, and refuses missing, unknown, revoked and expired ones.
+ * makes, beside the running service, and refuses missing, unknown, revoked and expired ones; its
+ * {@code /metrics} answers without one.
  */
 class ServeCommandIT {
 
@@ -43,18 +43,10 @@ class ServeCommandIT {
         assertThat(published.exitCode()).as(published.describe()).isZero();
         String ci = secret(project.run("token", "create", "ci", "--scope", "build", "--json"));
 
-        Process serve = project.start(List.of("serve", "--setup", "--port", "0", "--json"), Map.of());
-        ByteArrayOutputStream serviceErr = new ByteArrayOutputStream();
-        Thread.ofVirtual().start(() -> {
-            try {
-                serve.getErrorStream().transferTo(serviceErr);
-            } catch (java.io.IOException e) {
-                // the service stopped
-            }
-        });
-        try {
-            JsonNode started = json.readTree(json.getFactory().createParser(serve.getInputStream()));
-            URI base = URI.create(started.get("url").asText());
+        RunningService serve = RunningService.start(project, Map.of(), "--setup");
+        try (serve) {
+            JsonNode started = serve.started();
+            URI base = serve.base();
             assertThat(base.getHost()).as("loopback unless told otherwise").isEqualTo("127.0.0.1");
 
             HttpResponse<String> openapi = get(base, "api/v1/openapi.json", null);
@@ -63,6 +55,11 @@ class ServeCommandIT {
             assertThat(doc.get("openapi").asText()).startsWith("3.");
             assertThat(doc.get("paths").properties()).extracting(Map.Entry::getKey)
                     .contains("/api/v1/whoami", "/api/v1/packages");
+
+            assertThat(started.get("metrics").asText()).isEqualTo(base.resolve("metrics").toString());
+            HttpResponse<String> metrics = get(base, "metrics", null);
+            assertThat(metrics.statusCode()).as("a scraper has no token").isEqualTo(200);
+            assertThat(metrics.body()).contains("kiln_builds_total{outcome=\"succeeded\"} 0");
 
             HttpResponse<String> none = get(base, "api/v1/packages", null);
             assertThat(none.statusCode()).isEqualTo(401);
@@ -88,11 +85,8 @@ class ServeCommandIT {
             Thread.sleep(2100);
             assertThat(get(base, "api/v1/whoami", brief).statusCode()).as("expired").isEqualTo(401);
             assertThat(get(base, "api/v1/whoami/other", soon).statusCode()).isEqualTo(404);
-        } finally {
-            serve.destroy();
-            serve.waitFor(20, TimeUnit.SECONDS);
         }
-        assertThat(serviceErr.toString()).doesNotContain(ci);
+        assertThat(serve.stderr()).doesNotContain(ci);
     }
 
     private String secret(KilnProject.Result made) throws Exception {

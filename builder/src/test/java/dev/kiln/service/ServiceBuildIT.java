@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.KilnProject;
-import java.io.ByteArrayOutputStream;
+import dev.kiln.RunningService;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.eclipse.jgit.api.Git;
 import org.junit.jupiter.api.Test;
@@ -66,18 +65,9 @@ class ServiceBuildIT {
         String eng = secret(service.run("token", "create", "eng", "--scope", "build", "--json"));
         String rel = secret(service.run("token", "create", "rel", "--scope", "publish", "--json"));
 
-        Process serve = service.start(List.of("serve", "--setup", "--port", "0", "--json"), Map.of());
-        ByteArrayOutputStream serviceErr = new ByteArrayOutputStream();
-        Thread.ofVirtual().start(() -> {
-            try {
-                serve.getErrorStream().transferTo(serviceErr);
-            } catch (java.io.IOException e) {
-                // the service stopped
-            }
-        });
-        try {
-            JsonNode started = json.readTree(json.getFactory().createParser(serve.getInputStream()));
-            URI base = URI.create(started.get("url").asText());
+        RunningService serve = RunningService.start(service, Map.of(), "--setup");
+        try (serve) {
+            URI base = serve.base();
 
             Path laptopDir = dir.resolve("laptop");
             Git.cloneRepository().setURI(service.root().toUri().toString()).setDirectory(laptopDir.toFile()).call().close();
@@ -86,7 +76,7 @@ class ServiceBuildIT {
                     "KILN_REMOTE", base.toString());
 
             KilnProject.Result scratch = laptop.run(List.of("build", "hello", "--no-publish", "--json"), noEngine);
-            assertThat(scratch.exitCode()).as(scratch.describe() + "\n--- service\n" + serviceErr).isZero();
+            assertThat(scratch.exitCode()).as(scratch.describe() + "\n--- service\n" + serve.stderr()).isZero();
             JsonNode scratchDoc = json.readTree(scratch.stdout());
             assertThat(scratchDoc.get("builds").get(0).get("status").asText()).isEqualTo("built");
             assertThat(scratchDoc.get("published").asBoolean()).isFalse();
@@ -112,19 +102,19 @@ class ServiceBuildIT {
                     .as("a scratch build is signed, but the key is not imported here").contains("SIGNATURES");
 
             KilnProject.Result refused = laptop.run(List.of("build", "hello"), noEngine);
-            assertThat(refused.exitCode()).as(refused.describe() + "\n--- service\n" + serviceErr).isEqualTo(2);
+            assertThat(refused.exitCode()).as(refused.describe() + "\n--- service\n" + serve.stderr()).isEqualTo(2);
             assertThat(refused.stderr()).contains("has scope build; this needs publish");
 
             laptop.write("specs/hello/notes.txt", "not pushed\n");
             laptop.commit("a commit only the laptop has");
             KilnProject.Result unpushed = laptop.run(List.of("build", "hello", "--no-publish"), noEngine);
-            assertThat(unpushed.exitCode()).as(unpushed.describe() + "\n--- service\n" + serviceErr).isEqualTo(2);
+            assertThat(unpushed.exitCode()).as(unpushed.describe() + "\n--- service\n" + serve.stderr()).isEqualTo(2);
             assertThat(unpushed.stderr()).contains("push it first");
 
             Map<String, String> releaser = Map.of("DOCKER_HOST", "unix://" + dir.resolve("no-engine.sock"), "KILN_TOKEN", rel);
             KilnProject.Result published = laptop.run(List.of("build", "hello", "--remote", base.toString(), "--rev", "main", "--json"),
                     releaser);
-            assertThat(published.exitCode()).as(published.describe() + "\n--- service\n" + serviceErr).isZero();
+            assertThat(published.exitCode()).as(published.describe() + "\n--- service\n" + serve.stderr()).isZero();
             assertThat(json.readTree(published.stdout()).get("published").asBoolean()).isTrue();
             JsonNode packages = json.readTree(get(base, "api/v1/packages", eng).body());
             assertThat(packages.toString()).contains("hello-1.0-1");
@@ -145,11 +135,8 @@ class ServiceBuildIT {
             waitFor(() -> logText(base, slow, eng).contains("event: end\ndata: {\"state\":\"cancelled\""), Duration.ofSeconds(30),
                     "the end of the cancelled build's log");
             assertThat(post(base, "api/v1/builds/" + slow + "/cancel", eng, "").statusCode()).as("ended already").isEqualTo(409);
-        } finally {
-            serve.destroy();
-            serve.waitFor(60, TimeUnit.SECONDS);
         }
-        assertThat(serviceErr.toString()).doesNotContain(eng).doesNotContain(rel);
+        assertThat(serve.stderr()).doesNotContain(eng).doesNotContain(rel);
         try (Stream<Path> files = Files.walk(service.root().resolve(".kiln"))) {
             for (Path f : files.filter(Files::isRegularFile).filter(f -> f.toString().endsWith(".log") || f.toString().endsWith(".json"))
                     .toList()) {
