@@ -194,7 +194,7 @@ public final class BuildRunner implements AutoCloseable {
 
     private void startWhatFits() {
         while (!closing && running.size() < config.service().builds()) {
-            Optional<ServiceBuild> next = fairest(queue.queued(), running.values().stream().map(r -> r.build.submitter()).toList());
+            Optional<ServiceBuild> next = fairest(queue.queued(), running.values().stream().map(r -> r.build).toList());
             if (next.isEmpty()) {
                 return;
             }
@@ -212,13 +212,19 @@ public final class BuildRunner implements AutoCloseable {
 
     /**
      * The queued build to start next: of the submitter with the fewest builds running, the oldest
-     * among equals.
+     * among equals; never one that names a package a running build names (the second build of a
+     * package waits for the first, and then usually finds it up to date instead of racing it to
+     * the repository).
      */
-    static Optional<ServiceBuild> fairest(List<ServiceBuild> queued, List<String> runningSubmitters) {
+    static Optional<ServiceBuild> fairest(List<ServiceBuild> queued, List<ServiceBuild> runningBuilds) {
         Map<String, Integer> busy = new HashMap<>();
-        runningSubmitters.forEach(s -> busy.merge(s, 1, Integer::sum));
-        return queued.stream().min(Comparator.<ServiceBuild>comparingInt(b -> busy.getOrDefault(b.submitter(), 0))
-                .thenComparingLong(ServiceBuild::id));
+        java.util.Set<String> building = new java.util.HashSet<>();
+        for (ServiceBuild r : runningBuilds) {
+            busy.merge(r.submitter(), 1, Integer::sum);
+            building.addAll(r.packages());
+        }
+        return queued.stream().filter(b -> b.packages().stream().noneMatch(building::contains))
+                .min(Comparator.<ServiceBuild>comparingInt(b -> busy.getOrDefault(b.submitter(), 0)).thenComparingLong(ServiceBuild::id));
     }
 
     /** Stops builds past their deadline or silent too long. */

@@ -92,8 +92,21 @@ class BuildQueueTest {
         ServiceBuild single = q.submit(of("hello"), "pat");
         List<ServiceBuild> queued = q.queued();
         assertThat(BuildRunner.fairest(queued, List.of())).contains(mass.getFirst());
-        assertThat(BuildRunner.fairest(queued, List.of("robot")).map(ServiceBuild::id)).contains(single.id());
-        assertThat(BuildRunner.fairest(queued, List.of("robot", "pat")).map(ServiceBuild::id)).contains(mass.getFirst().id());
+        ServiceBuild robotRuns = q.submit(of("other"), "robot");
+        ServiceBuild patRuns = q.submit(of("another"), "pat");
+        assertThat(BuildRunner.fairest(queued, List.of(robotRuns)).map(ServiceBuild::id)).contains(single.id());
+        assertThat(BuildRunner.fairest(queued, List.of(robotRuns, patRuns)).map(ServiceBuild::id)).contains(mass.getFirst().id());
         assertThat(BuildRunner.fairest(List.of(), List.of())).isEmpty();
+    }
+
+    @Test
+    void aSecondBuildOfAPackageWaitsForTheRunningOne() {
+        BuildQueue q = queue();
+        ServiceBuild running = q.submit(of("hello"), "pat");
+        ServiceBuild again = q.submit(of("hello"), "sam");
+        ServiceBuild other = q.submit(of("libgreet"), "sam");
+        assertThat(BuildRunner.fairest(List.of(again, other), List.of(running))).contains(other);
+        assertThat(BuildRunner.fairest(List.of(again), List.of(running))).isEmpty();
+        assertThat(BuildRunner.fairest(List.of(again), List.of(other))).contains(again);
     }
 }
