@@ -23,6 +23,9 @@ class BumpCommand extends KilnCommand {
                         Opt.flag("auto-drop", "drop the patches the new source already contains"),
                         Opt.flag("no-fetch", "do not fetch the new source (offline edit); says what to add"),
                         Opt.flag("no-build", "stop after the commit"),
+                        Opt.flag("no-publish", "build, sign and guard, but publish nothing"),
+                        Opt.value("remote", "URL", "bump on Kiln's service at URL (default: KILN_REMOTE) with the token in KILN_TOKEN;"
+                                + " the branch is pushed to the packaging repository"),
                         Opt.flag("accept-changes", "publish even when the release guard blocks (recorded in the changelog)"),
                         Opt.flag("json", "print one JSON document with the results to stdout")));
     }
@@ -33,24 +36,31 @@ class BumpCommand extends KilnCommand {
                 () -> dev.kiln.KilnException.badInput("bump: --to VERSION is required (see ./kiln bump --help)"));
         KilnConfig config = config(invocation);
         BuildListener listener = Progress.to(out);
-        BumpRequest request = new BumpRequest(invocation.arguments().get(0), to, invocation.values("drop-patch"),
-                invocation.flag("auto-drop"), !invocation.flag("no-fetch"), !invocation.flag("no-build"),
-                invocation.flag("accept-changes"));
+        java.util.Set<BumpRequest.Option> options = java.util.EnumSet.noneOf(BumpRequest.Option.class);
+        if (invocation.flag("auto-drop")) {
+            options.add(BumpRequest.Option.AUTO_DROP);
+        }
+        if (invocation.flag("no-fetch")) {
+            options.add(BumpRequest.Option.NO_FETCH);
+        }
+        if (invocation.flag("no-build")) {
+            options.add(BumpRequest.Option.NO_BUILD);
+        }
+        if (invocation.flag("no-publish")) {
+            options.add(BumpRequest.Option.NO_PUBLISH);
+        }
+        if (invocation.flag("accept-changes")) {
+            options.add(BumpRequest.Option.ACCEPT_CHANGES);
+        }
+        BumpRequest request = new BumpRequest(invocation.arguments().get(0), to, invocation.values("drop-patch"), options);
+        java.util.Optional<String> remote = invocation.value("remote").or(() -> java.util.Optional.ofNullable(System.getenv("KILN_REMOTE"))
+                .filter(v -> !v.isBlank()));
+        if (remote.isPresent()) {
+            return RemoteBuild.bump(invocation, remote.get(), config, request, out);
+        }
         BumpResult r = new BumpService(config, listener).bump(request);
         if (invocation.flag("json")) {
-            Map<String, Object> doc = new LinkedHashMap<>();
-            doc.put("ok", true);
-            doc.put("package", r.packageName());
-            doc.put("from", r.fromVersion());
-            doc.put("to", r.toVersion());
-            doc.put("release", r.release());
-            doc.put("dropped", r.dropped().stream().map(d -> Map.of("patch", d.fileName(), "reason", d.reason())).toList());
-            doc.put("kept", r.keptPatches());
-            doc.put("branch", r.branch());
-            doc.put("commit", r.commit());
-            doc.put("todo", r.todo());
-            doc.put("build", r.builds().isEmpty() ? null : r.builds().stream().map(b -> dev.kiln.pipeline.BuildRun.built(config, b)).toList());
-            out.json(doc);
+            out.json(r.document(config));
             return 0;
         }
         out.result("Bumped " + r.packageName() + " " + r.fromVersion() + " -> " + r.toVersion() + "-" + r.release()

@@ -26,15 +26,90 @@ final class RemoteBuild {
     }
 
     static int run(Invocation invocation, String url, KilnConfig config, Output out) {
+        refuseOthers(invocation, OPTIONS, "build --remote", "packages, --changed-since, --rev, --no-publish, --accept-changes and --json");
+        ServiceClient service = client(url, "build --remote");
+        String ref = invocation.value("rev").orElseGet(() -> head(config, out));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("packages", invocation.arguments());
+        invocation.value("changed-since").ifPresent(s -> body.put("changedSince", s));
+        body.put("ref", ref);
+        body.put("mode", invocation.flag("no-publish") ? "scratch" : "publish");
+        body.put("acceptChanges", invocation.flag("accept-changes"));
+        Ended end = submitAndFollow(service, body, out);
+        if (invocation.flag("json")) {
+            out.json(document(end, service));
+        } else {
+            describe(end.build().path("result"), end.id(), service.base(), out);
+            failure(end, out);
+        }
+        return end.exitCode();
+    }
+
+    /** What a bump can be asked remotely. */
+    private static final Set<String> BUMP_OPTIONS = Set.of("remote", "to", "drop-patch", "auto-drop", "no-fetch", "no-build", "no-publish",
+            "accept-changes", "json");
+
+    /**
+     * {@code kiln bump --remote}: the service bumps at the checkout's HEAD commit (which it must
+     * have), commits as this checkout's Git author, pushes the branch to the packaging repository,
+     * and builds it there.
+     */
+    static int bump(Invocation invocation, String url, KilnConfig config, dev.kiln.pipeline.BumpRequest request, Output out) {
+        refuseOthers(invocation, BUMP_OPTIONS, "bump --remote", "--to, --drop-patch, --auto-drop, --no-fetch, --no-build, --no-publish,"
+                + " --accept-changes and --json");
+        ServiceClient service = client(url, "bump --remote");
+        String ref = head(config, out);
+        org.eclipse.jgit.lib.PersonIdent author;
+        try (DefinitionRepository git = DefinitionRepository.open(config.root())) {
+            author = git.author();
+        }
+        Map<String, Object> bump = new LinkedHashMap<>();
+        bump.put("to", request.toVersion());
+        bump.put("dropPatches", request.dropPatches());
+        bump.put("options", request.options().stream().filter(o -> o != dev.kiln.pipeline.BumpRequest.Option.NO_PUBLISH)
+                .map(Enum::name).toList());
+        bump.put("authorName", author.getName());
+        bump.put("authorEmail", author.getEmailAddress());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("packages", List.of(request.packageName()));
+        body.put("ref", ref);
+        body.put("mode", request.publish() ? "publish" : "scratch");
+        body.put("acceptChanges", request.acceptChanges());
+        body.put("bump", bump);
+        Ended end = submitAndFollow(service, body, out);
+        JsonNode result = end.build().path("result");
+        if (invocation.flag("json")) {
+            out.json(document(end, service));
+        } else if (result.isObject()) {
+            out.result("Bumped " + result.path("package").asString() + " " + result.path("from").asString() + " -> "
+                    + result.path("to").asString() + "-" + result.path("release").asString() + " on branch "
+                    + result.path("branch").asString() + " (commit " + result.path("commit").asString().substring(0, 12)
+                    + ", pushed; git fetch origin " + result.path("branch").asString() + ")");
+            result.path("dropped").forEach(d -> out.result("  dropped " + d.path("patch").asString() + " (" + d.path("reason").asString() + ")"));
+            result.path("kept").forEach(k -> out.result("  kept    " + k.asString()));
+            result.path("todo").forEach(t -> out.result("  to do:  " + t.asString()));
+            result.path("build").forEach(built -> built(built, end.id(), service.base(), out));
+        }
+        failure(end, out);
+        return end.exitCode();
+    }
+
+    /** A build the service ran: its id, its document (with its result), how it ended. */
+    private record Ended(long id, JsonNode build, JsonNode end, int exitCode) {
+    }
+
+    private static void refuseOthers(Invocation invocation, Set<String> allowed, String what, String list) {
         for (String option : invocation.options().keySet()) {
-            if (!OPTIONS.contains(option)) {
-                throw KilnException.badInput("build --remote: --" + option + " is not available on the service; it takes packages,"
-                        + " --changed-since, --rev, --no-publish, --accept-changes and --json");
+            if (!allowed.contains(option)) {
+                throw KilnException.badInput(what + ": --" + option + " is not available on the service; it takes " + list);
             }
         }
+    }
+
+    private static ServiceClient client(String url, String what) {
         String token = System.getenv("KILN_TOKEN");
         if (token == null || token.isBlank()) {
-            throw KilnException.badInput("build --remote: set KILN_TOKEN to a token of the service (made with ./kiln token create"
+            throw KilnException.badInput(what + ": set KILN_TOKEN to a token of the service (made with ./kiln token create"
                     + " on its machine)");
         }
         URI base;
@@ -46,14 +121,10 @@ final class RemoteBuild {
         } catch (IllegalArgumentException e) {
             throw KilnException.badInput("--remote '" + url + "' is not a URL: give the service's, like https://kiln.example.com/");
         }
-        String ref = invocation.value("rev").orElseGet(() -> head(config, out));
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("packages", invocation.arguments());
-        invocation.value("changed-since").ifPresent(s -> body.put("changedSince", s));
-        body.put("ref", ref);
-        body.put("mode", invocation.flag("no-publish") ? "scratch" : "publish");
-        body.put("acceptChanges", invocation.flag("accept-changes"));
-        ServiceClient service = new ServiceClient(base, token);
+        return new ServiceClient(base, token);
+    }
+
+    private static Ended submitAndFollow(ServiceClient service, Map<String, Object> body, Output out) {
         JsonNode submitted = service.submit(body);
         long id = submitted.get("id").asLong();
         String page = service.base().resolve("api/v1/builds/" + id).toString();
@@ -66,24 +137,25 @@ final class RemoteBuild {
             }
         });
         JsonNode build = service.get(id);
-        JsonNode result = build.path("result");
-        int exit = end.path("exitCode").asInt(build.path("exitCode").asInt(KilnException.INTERNAL));
-        if (invocation.flag("json")) {
-            Map<String, Object> doc = new LinkedHashMap<>();
-            doc.put("ok", exit == 0);
-            doc.put("exitCode", exit);
-            doc.put("service", Map.of("url", service.base().toString(), "build", id, "state", end.path("state").asString()));
-            if (result.isObject()) {
-                result.properties().forEach(p -> doc.putIfAbsent(p.getKey(), p.getValue()));
-            }
-            out.json(doc);
-        } else {
-            describe(result, id, service.base(), out);
-            if (exit != 0) {
-                out.error("build #" + id + " " + end.path("state").asString() + ": " + end.path("message").asString(""));
-            }
+        return new Ended(id, build, end, end.path("exitCode").asInt(build.path("exitCode").asInt(KilnException.INTERNAL)));
+    }
+
+    private static Map<String, Object> document(Ended end, ServiceClient service) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("ok", end.exitCode() == 0);
+        doc.put("exitCode", end.exitCode());
+        doc.put("service", Map.of("url", service.base().toString(), "build", end.id(), "state", end.end().path("state").asString()));
+        JsonNode result = end.build().path("result");
+        if (result.isObject()) {
+            result.properties().forEach(p -> doc.putIfAbsent(p.getKey(), p.getValue()));
         }
-        return exit;
+        return doc;
+    }
+
+    private static void failure(Ended end, Output out) {
+        if (end.exitCode() != 0) {
+            out.error("build #" + end.id() + " " + end.end().path("state").asString() + ": " + end.end().path("message").asString(""));
+        }
     }
 
     /** The commit the checkout is at, which the service builds; a build of uncommitted changes is refused. */
@@ -112,14 +184,7 @@ final class RemoteBuild {
             String status = b.path("status").asString();
             String name = b.path("package").asString();
             switch (status) {
-                case "built" -> {
-                    out.result("Built " + b.path("nevra").asString() + " in " + String.format("%.1f s", b.path("durationMillis").asLong() / 1000.0)
-                            + " (build #" + id + " on " + base + ", commit " + b.path("commit").asString("none").substring(0, 12) + ")");
-                    out.result("  Signed by:    key " + b.path("signingKey").asString());
-                    out.result("  Artifacts:    " + base.resolve("api/v1/builds/" + id + "/artifacts"));
-                    out.result(b.path("published").asBoolean() ? "  Published" + (b.hasNonNull("install") ? "; install it: "
-                            + b.get("install").asString() : "") : "  Not published (scratch build)");
-                }
+                case "built" -> built(b, id, base, out);
                 case "up-to-date" -> out.result("Up to date " + b.path("nevra").asString() + " (build key " + b.path("buildKey").asString() + ")");
                 case "failed" -> out.result("FAILED " + name + ": " + b.path("error").asString());
                 default -> out.result("Skipped " + name + ": " + b.path("reason").asString());
@@ -128,5 +193,13 @@ final class RemoteBuild {
         if (result.hasNonNull("note")) {
             out.result(result.get("note").asString());
         }
+    }
+
+    private static void built(JsonNode b, long id, URI base, Output out) {
+        out.result("Built " + b.path("nevra").asString() + " in " + String.format("%.1f s", b.path("durationMillis").asLong() / 1000.0)
+                + " (build #" + id + " on " + base + ", commit " + b.path("commit").asString("none").substring(0, 12) + ")");
+        out.result("  Signed by:    key " + b.path("signingKey").asString());
+        out.result("  Artifacts:    " + base.resolve("api/v1/builds/" + id + "/artifacts"));
+        out.result(b.path("published").asBoolean() ? "  Published to the service's repository" : "  Not published (scratch build)");
     }
 }

@@ -103,6 +103,89 @@ public final class SourceMirror implements AutoCloseable {
                 + ": push it first (git push origin HEAD), or name a branch, tag or commit that is there");
     }
 
+    /**
+     * A work tree of {@code commit} in {@code dir} (replaced when it exists), committing as
+     * {@code author}, for work that edits and commits (a bump). Closing deletes it.
+     */
+    public Worktree worktree(String commit, Path dir, String authorName, String authorEmail) {
+        try {
+            if (Files.exists(dir)) {
+                org.apache.commons.io.file.PathUtils.deleteDirectory(dir);
+            }
+            Git git = Git.init().setDirectory(dir.toFile()).setInitialBranch("kiln-work").call();
+            try {
+                // every ref of the source, remote-tracking ones too: the commit may be on a fetched branch only
+                git.fetch().setRemote(root.toUri().toString()).setRefSpecs(new RefSpec("+refs/*:refs/source/*")).call();
+                git.checkout().setName(commit).call();
+                var config = git.getRepository().getConfig();
+                config.setString("user", null, "name", authorName);
+                config.setString("user", null, "email", authorEmail);
+                config.save();
+            } catch (GitAPIException | IOException | RuntimeException e) {
+                git.close();
+                throw e;
+            }
+            return new Worktree(git, dir);
+        } catch (GitAPIException e) {
+            throw new IllegalStateException("cannot make a work tree of " + commit + " in " + dir, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A work tree of a commit; {@link #push} sends a branch made there to the packaging repository. */
+    public final class Worktree implements AutoCloseable {
+        private final Git git;
+        private final Path dir;
+
+        private Worktree(Git git, Path dir) {
+            this.git = git;
+            this.dir = dir;
+        }
+
+        public Path root() {
+            return dir;
+        }
+
+        /**
+         * Pushes {@code branch} to the packaging repository (the URL, or the project's own repository),
+         * never over an existing branch.
+         *
+         * @throws KilnException BAD_INPUT when the branch exists there already
+         */
+        public void push(String branch) {
+            String to = url.orElse(root.toUri().toString());
+            try {
+                for (var result : git.push().setRemote(to).setRefSpecs(new RefSpec("refs/heads/" + branch + ":refs/heads/" + branch))
+                        .call()) {
+                    for (var update : result.getRemoteUpdates()) {
+                        switch (update.getStatus()) {
+                            case OK, UP_TO_DATE -> { }
+                            case REJECTED_NONFASTFORWARD, REJECTED_REMOTE_CHANGED -> throw KilnException.badInput("branch " + branch
+                                    + " already exists on " + to + ": delete it there, or bump to another version");
+                            default -> throw KilnException.environment("cannot push branch " + branch + " to " + to + " ("
+                                    + update.getStatus() + (update.getMessage() == null ? "" : ": " + update.getMessage())
+                                    + "): check that this machine may push there");
+                        }
+                    }
+                }
+            } catch (GitAPIException e) {
+                throw KilnException.environment("cannot push branch " + branch + " to " + to + " (" + e.getMessage()
+                        + "): check that this machine may push there");
+            }
+        }
+
+        @Override
+        public void close() {
+            git.close();
+            try {
+                org.apache.commons.io.file.PathUtils.deleteDirectory(dir);
+            } catch (IOException e) {
+                // a work tree left behind is replaced the next time
+            }
+        }
+    }
+
     private void fetch() {
         if (url.isEmpty()) {
             return;

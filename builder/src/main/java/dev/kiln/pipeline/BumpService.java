@@ -31,10 +31,21 @@ public final class BumpService {
 
     private final KilnConfig config;
     private final BuildListener listener;
+    private final java.util.Optional<BuildService.Resident> resident;
 
     public BumpService(KilnConfig config, BuildListener listener) {
+        this(config, listener, java.util.Optional.empty());
+    }
+
+    private BumpService(KilnConfig config, BuildListener listener, java.util.Optional<BuildService.Resident> resident) {
         this.config = config;
         this.listener = listener;
+        this.resident = resident;
+    }
+
+    /** This bump, on the engine connection and key a long-lived process holds (see {@link BuildService#with}). */
+    public BumpService with(BuildService.Resident lent) {
+        return new BumpService(config, listener, java.util.Optional.of(lent));
     }
 
     public BumpResult bump(BumpRequest request) {
@@ -61,7 +72,7 @@ public final class BumpService {
             DefinitionRepository.Snapshot snapshot = PackageInputs.snapshot(git, pkg, config.builder(), null);
             SpecEvaluator.SpecFiles files = PackageInputs.specFiles(git, snapshot, pkg, null);
             try (BuilderSession session = new BuilderSession(config, config.builder(),
-                    PackageInputs.builderFiles(git, snapshot, config.builder()), listener, java.util.Optional.empty())) {
+                    PackageInputs.builderFiles(git, snapshot, config.builder()), listener, resident.map(BuildService.Resident::engine))) {
                 EvaluatedSpec original = evaluator.evaluate(List.of(files), session).get(pkg).require();
                 PackageInputs in = PackageInputs.read(git, snapshot, pkg, config.builder(), null, original);
                 git.requireClean(List.of("specs/" + pkg, "patches/" + pkg));
@@ -164,8 +175,9 @@ public final class BumpService {
         }
         List<BuildResult> builds = List.of();
         if (request.build() && todo.isEmpty()) {
-            builds = new BuildService(config, listener).build(BuildRequest.of(List.of(pkg), null, true, request.acceptChanges(),
-                    List.of("kiln", "bump", pkg, "--to", to)));
+            BuildService service = new BuildService(config, listener);
+            builds = resident.map(service::with).orElse(service).build(BuildRequest.of(List.of(pkg), null, request.publish(),
+                    request.acceptChanges(), List.of("kiln", "bump", pkg, "--to", to)));
         } else if (request.build()) {
             todo.add("build it once the above is done: ./kiln build " + pkg);
         }

@@ -26,14 +26,16 @@ public final class BuildQueue {
 
     /** What a submitter asks for; the commit is already resolved from the ref. */
     public record Submission(List<String> packages, Optional<String> changedSince, String ref, String commit,
-            ServiceBuild.Mode mode, boolean acceptChanges) {
+            ServiceBuild.Mode mode, boolean acceptChanges, Optional<ServiceBuild.Bump> bump) {
         public Submission {
             packages = List.copyOf(packages);
         }
     }
 
     private static final String COLUMNS = "id, packages, changed_since, ref, commit_id, publish, accept_changes, submitter, state,"
-            + " attempt, submitted_at, started_at, finished_at, exit_code, message, result";
+            + " attempt, submitted_at, started_at, finished_at, exit_code, message, result, bump";
+
+    private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
 
     private final ServiceDatabase database;
     private final Clock clock;
@@ -54,7 +56,7 @@ public final class BuildQueue {
             c.setAutoCommit(false);
             long id;
             try (PreparedStatement insert = c.prepareStatement("INSERT INTO service_build (packages, changed_since, ref, commit_id,"
-                    + " publish, accept_changes, submitter, state, attempt, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?)",
+                    + " publish, accept_changes, submitter, state, attempt, submitted_at, bump) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
                     Statement.RETURN_GENERATED_KEYS)) {
                 insert.setString(1, String.join(" ", s.packages()));
                 insert.setString(2, s.changedSince().orElse(null));
@@ -64,13 +66,14 @@ public final class BuildQueue {
                 insert.setBoolean(6, s.acceptChanges());
                 insert.setString(7, submitter);
                 insert.setLong(8, now.toEpochMilli());
+                insert.setString(9, s.bump().map(b -> JSON.writeValueAsString(b.document())).orElse(null));
                 insert.executeUpdate();
                 try (ResultSet keys = insert.getGeneratedKeys()) {
                     keys.next();
                     id = keys.getLong(1);
                 }
             }
-            Audit.append(c, now, submitter, s.mode() == ServiceBuild.Mode.PUBLISH ? "build.publish" : "build.scratch",
+            Audit.append(c, now, submitter, (s.bump().isPresent() ? "bump." : "build.") + s.mode().label(),
                     "#" + id + " " + describe(s) + (s.acceptChanges() ? " (guard changes accepted)" : ""));
             c.commit();
             return find(c, id).orElseThrow();
@@ -247,7 +250,18 @@ public final class BuildQueue {
                 rs.getBoolean(6) ? ServiceBuild.Mode.PUBLISH : ServiceBuild.Mode.SCRATCH, rs.getBoolean(7), rs.getString(8),
                 ServiceBuild.State.parse(rs.getString(9)), rs.getInt(10), Instant.ofEpochMilli(rs.getLong(11)),
                 instant(rs, 12), instant(rs, 13), Optional.ofNullable((Integer) rs.getObject(14, Integer.class)),
-                Optional.ofNullable(rs.getString(15)), Optional.ofNullable(rs.getString(16)));
+                Optional.ofNullable(rs.getString(15)), Optional.ofNullable(rs.getString(16)),
+                Optional.ofNullable(rs.getString(17)).map(BuildQueue::bump));
+    }
+
+    private static ServiceBuild.Bump bump(String text) {
+        tools.jackson.databind.JsonNode doc = JSON.readTree(text);
+        List<String> drop = new ArrayList<>();
+        doc.path("dropPatches").forEach(p -> drop.add(p.asString()));
+        java.util.Set<dev.kiln.pipeline.BumpRequest.Option> options = java.util.EnumSet.noneOf(dev.kiln.pipeline.BumpRequest.Option.class);
+        doc.path("options").forEach(o -> options.add(dev.kiln.pipeline.BumpRequest.Option.valueOf(o.asString())));
+        return new ServiceBuild.Bump(doc.path("to").asString(), drop, options, doc.path("authorName").asString(),
+                doc.path("authorEmail").asString());
     }
 
     private static Optional<Instant> instant(ResultSet rs, int column) throws SQLException {

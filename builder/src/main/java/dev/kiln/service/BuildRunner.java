@@ -5,10 +5,15 @@ import dev.kiln.config.KilnConfig;
 import dev.kiln.container.DockerEngine;
 import dev.kiln.git.SourceMirror;
 import dev.kiln.pipeline.BuildListener;
+import dev.kiln.pipeline.BuildResult;
+import dev.kiln.pipeline.BumpRequest;
+import dev.kiln.pipeline.BumpResult;
+import dev.kiln.pipeline.BumpService;
 import dev.kiln.pipeline.BuildOutcome;
 import dev.kiln.pipeline.BuildRequest;
 import dev.kiln.pipeline.BuildRun;
 import dev.kiln.pipeline.BuildService;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -113,6 +118,15 @@ public final class BuildRunner implements AutoCloseable {
     /** Resolves the ref (and the --changed-since ref) to commits, then queues the build. */
     public ServiceBuild submit(List<String> packages, Optional<String> changedSince, String ref, ServiceBuild.Mode mode,
             boolean acceptChanges, String submitter) {
+        return submit(packages, changedSince, ref, mode, acceptChanges, Optional.empty(), submitter);
+    }
+
+    /** Queues a build, or with {@code bump} a bump of the one package named. */
+    public ServiceBuild submit(List<String> packages, Optional<String> changedSince, String ref, ServiceBuild.Mode mode,
+            boolean acceptChanges, Optional<ServiceBuild.Bump> bump, String submitter) {
+        if (bump.isPresent() && (packages.size() != 1 || changedSince.isPresent())) {
+            throw KilnException.badInput("a bump names exactly one package");
+        }
         if (packages.isEmpty() == changedSince.isEmpty()) {
             throw KilnException.badInput("name packages, or give changedSince: exactly one of them");
         }
@@ -123,7 +137,8 @@ public final class BuildRunner implements AutoCloseable {
         }
         String commit = source.resolve(ref);
         Optional<String> since = changedSince.map(source::resolve);
-        ServiceBuild b = queue.submit(new BuildQueue.Submission(packages, since, ref, commit, mode, acceptChanges), submitter);
+        ServiceBuild b = queue.submit(new BuildQueue.Submission(packages, since, ref, commit, mode, acceptChanges, bump),
+                submitter);
         metrics.buildQueued();
         signal();
         return b;
@@ -151,7 +166,7 @@ public final class BuildRunner implements AutoCloseable {
     /** Queues a new build of what an ended one built, at the same commit. */
     public ServiceBuild resubmit(ServiceBuild b, String submitter) {
         ServiceBuild again = queue.submit(new BuildQueue.Submission(b.packages(), b.changedSince(), b.ref(), b.commit(), b.mode(),
-                b.acceptChanges()), submitter);
+                b.acceptChanges(), b.bump()), submitter);
         metrics.buildQueued();
         signal();
         return again;
@@ -280,20 +295,26 @@ public final class BuildRunner implements AutoCloseable {
                     log.append("log", line);
                 }
             };
-            List<String> command = new ArrayList<>(List.of("kiln", "serve", "build", "#" + b.id()));
-            command.addAll(b.packages());
-            b.changedSince().ifPresent(s -> command.add("--changed-since=" + s));
-            command.add("--rev=" + b.commit());
-            BuildRequest request = new BuildRequest(b.packages(), false, b.changedSince().orElse(null), b.commit(),
-                    b.mode() == ServiceBuild.Mode.PUBLISH, b.acceptChanges(), 1, false, false, false, List.copyOf(command));
-            BuildService pipeline = new BuildService(at, listener, at.target(Optional.empty()), env)
-                    .with(new BuildService.Resident(resident.engine().labelled(Map.of(LABEL, Long.toString(b.id()))), resident.key()));
-            BuildRun run = pipeline.run(request);
-            result = JSON.writeValueAsString(run.document(at));
-            exit = run.exitCode();
-            state = exit == 0 ? ServiceBuild.State.SUCCEEDED : ServiceBuild.State.FAILED;
-            message = run.outcomes().stream().filter(BuildOutcome.Failed.class::isInstance).map(o -> ((BuildOutcome.Failed) o).message())
-                    .findFirst().orElse(run.note().isEmpty() ? null : run.note());
+            BuildService.Resident lent = new BuildService.Resident(resident.engine().labelled(Map.of(LABEL, Long.toString(b.id()))),
+                    resident.key());
+            if (b.bump().isPresent()) {
+                result = JSON.writeValueAsString(bump(b, b.bump().get(), listener, lent));
+                exit = 0;
+                state = ServiceBuild.State.SUCCEEDED;
+            } else {
+                List<String> command = new ArrayList<>(List.of("kiln", "serve", "build", "#" + b.id()));
+                command.addAll(b.packages());
+                b.changedSince().ifPresent(s -> command.add("--changed-since=" + s));
+                command.add("--rev=" + b.commit());
+                BuildRequest request = new BuildRequest(b.packages(), false, b.changedSince().orElse(null), b.commit(),
+                        b.mode() == ServiceBuild.Mode.PUBLISH, b.acceptChanges(), 1, false, false, false, List.copyOf(command));
+                BuildRun run = new BuildService(at, listener, at.target(Optional.empty()), env).with(lent).run(request);
+                result = JSON.writeValueAsString(run.document(at));
+                exit = run.exitCode();
+                state = exit == 0 ? ServiceBuild.State.SUCCEEDED : ServiceBuild.State.FAILED;
+                message = run.outcomes().stream().filter(BuildOutcome.Failed.class::isInstance)
+                        .map(o -> ((BuildOutcome.Failed) o).message()).findFirst().orElse(run.note().isEmpty() ? null : run.note());
+            }
         } catch (KilnException e) {
             exit = e.exitCode();
             message = e.getMessage();
@@ -305,22 +326,72 @@ public final class BuildRunner implements AutoCloseable {
                 message = "stopped: " + r.stopping;
                 exit = KilnException.BUILD_FAILED;
             }
-            if (closing) {
-                metrics.buildFinished("interrupted", Duration.ofNanos(System.nanoTime() - r.started));
-            } else {
-                queue.finish(b.id(), state, exit, message, result);
-                ServiceBuild.State ended = r.cancelled ? ServiceBuild.State.CANCELLED : state;
-                metrics.buildFinished(ended.label(), Duration.ofNanos(System.nanoTime() - r.started));
-                BuildLogs.Live log = r.log;
-                if (log != null) {
-                    ServiceBuild.State now = queue.get(b.id()).map(ServiceBuild::state).orElse(state);
-                    log.append("end", now.label() + (message == null ? "" : ": " + message));
-                }
+            try {
+                ended(r, state, exit, message, result);
+            } finally {
+                // whatever recording the end did, the slot is free again
+                logs.close(b.id());
+                running.remove(b.id());
+                signal();
             }
-            logs.close(b.id());
-            running.remove(b.id());
-            signal();
         }
+    }
+
+    /** Records how a build ended: in the database, the metrics and the end of its log. */
+    private void ended(Running r, ServiceBuild.State state, int exit, String message, String result) {
+        ServiceBuild b = r.build;
+        Duration took = Duration.ofNanos(System.nanoTime() - r.started);
+        if (closing) {
+            // left running in the database: the next start runs it once more
+            metrics.buildFinished("interrupted", took);
+            return;
+        }
+        queue.finish(b.id(), state, exit, message, result);
+        metrics.buildFinished((r.cancelled ? ServiceBuild.State.CANCELLED : state).label(), took);
+        BuildLogs.Live log = r.log;
+        if (log != null) {
+            ServiceBuild.State now = queue.get(b.id()).map(ServiceBuild::state).orElse(state);
+            log.append("end", now.label() + (message == null ? "" : ": " + message));
+        }
+    }
+
+    /**
+     * A bump at the build's commit, in a work tree of its own: the edit is committed there as the
+     * engineer who asked, the branch is pushed to the packaging repository, and the bumped package
+     * is built from the work tree (published unless it is a scratch build).
+     */
+    private Map<String, Object> bump(ServiceBuild b, ServiceBuild.Bump order, BuildListener listener, BuildService.Resident lent) {
+        Path work = config.state().resolve("service").resolve("work").resolve(Long.toString(b.id()));
+        try (SourceMirror.Worktree tree = source.worktree(b.commit(), work, order.authorName(), order.authorEmail())) {
+            KilnConfig at = config.withRoot(tree.root());
+            BumpRequest request = order.request(b.packages().getFirst(), b.mode());
+            // committed and pushed before the build: a build that fails still leaves the branch to fix
+            BumpRequest commitOnly = new BumpRequest(request.packageName(), request.toVersion(), request.dropPatches(),
+                    with(request.options(), BumpRequest.Option.NO_BUILD));
+            BumpResult edited = new BumpService(at, listener).with(lent).bump(commitOnly);
+            listener.stage("Start: push branch " + edited.branch());
+            tree.push(edited.branch());
+            listener.notice("pushed branch " + edited.branch() + " (" + edited.commit().substring(0, 12) + "): git fetch origin "
+                    + edited.branch());
+            List<BuildResult> builds = List.of();
+            List<String> todo = new ArrayList<>(edited.todo());
+            if (request.build() && edited.todo().isEmpty()) {
+                List<String> command = List.of("kiln", "serve", "bump", "#" + b.id(), request.packageName(), "--to=" + request.toVersion());
+                builds = new BuildService(at, listener, at.target(Optional.empty()), env).with(lent).build(BuildRequest.of(
+                        List.of(request.packageName()), edited.commit(), request.publish(), request.acceptChanges(), command));
+            } else if (request.build()) {
+                todo.add("build it once the above is done: ./kiln build " + request.packageName() + " --rev " + edited.branch());
+            }
+            return new BumpResult(edited.packageName(), edited.fromVersion(), edited.toVersion(), edited.release(), edited.dropped(),
+                    edited.keptPatches(), edited.branch(), edited.commit(), List.copyOf(todo), builds).document(at);
+        }
+    }
+
+    private static java.util.Set<BumpRequest.Option> with(java.util.Set<BumpRequest.Option> options, BumpRequest.Option more) {
+        java.util.Set<BumpRequest.Option> all = java.util.EnumSet.noneOf(BumpRequest.Option.class);
+        all.addAll(options);
+        all.add(more);
+        return all;
     }
 
     /**

@@ -16,7 +16,42 @@ import java.util.Optional;
 public record ServiceBuild(long id, List<String> packages, Optional<String> changedSince, String ref, String commit,
         Mode mode, boolean acceptChanges, String submitter, State state, int attempt, Instant submitted,
         Optional<Instant> started, Optional<Instant> finished, Optional<Integer> exitCode, Optional<String> message,
-        Optional<String> result) {
+        Optional<String> result, Optional<Bump> bump) {
+
+    /**
+     * A bump the service runs at the build's commit, as {@code kiln bump} would: edit, commit on
+     * {@code bump/<pkg>-<to>} as the engineer who asked, push the branch, then build and guard it.
+     */
+    public record Bump(String to, List<String> dropPatches, java.util.Set<dev.kiln.pipeline.BumpRequest.Option> options,
+            String authorName, String authorEmail) {
+
+        public Bump {
+            dropPatches = List.copyOf(dropPatches);
+            options = options.isEmpty() ? java.util.EnumSet.noneOf(dev.kiln.pipeline.BumpRequest.Option.class)
+                    : java.util.EnumSet.copyOf(options);
+        }
+
+        /** The request for {@code pkg}: a scratch build's bump publishes nothing. */
+        public dev.kiln.pipeline.BumpRequest request(String pkg, Mode mode) {
+            java.util.Set<dev.kiln.pipeline.BumpRequest.Option> all = java.util.EnumSet.noneOf(dev.kiln.pipeline.BumpRequest.Option.class);
+            all.addAll(options);
+            if (mode == Mode.SCRATCH) {
+                all.add(dev.kiln.pipeline.BumpRequest.Option.NO_PUBLISH);
+            }
+            return new dev.kiln.pipeline.BumpRequest(pkg, to, dropPatches, all);
+        }
+
+        Map<String, Object> document() {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("to", to);
+            doc.put("dropPatches", dropPatches);
+            doc.put("options", options.stream().map(Enum::name).toList());
+            doc.put("authorName", authorName);
+            doc.put("authorEmail", authorEmail);
+            return doc;
+        }
+    }
+
 
     /** A scratch build is built and signed, kept with the build, and published nowhere. */
     public enum Mode {
@@ -74,6 +109,7 @@ public record ServiceBuild(long id, List<String> packages, Optional<String> chan
         doc.put("durationMillis", started.map(s -> Duration.between(s, finished.orElse(now)).toMillis()).orElse(null));
         doc.put("exitCode", exitCode.orElse(null));
         doc.put("message", message.orElse(null));
+        doc.put("bump", bump.map(Bump::document).orElse(null));
         return doc;
     }
 }

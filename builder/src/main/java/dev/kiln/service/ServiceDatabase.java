@@ -21,7 +21,7 @@ import java.sql.Statement;
 public final class ServiceDatabase implements AutoCloseable {
 
     /** The schema this code reads and writes; a database of a newer one is refused. */
-    static final int SCHEMA = 2;
+    static final int SCHEMA = 3;
 
     private final String url;
     private Connection held;
@@ -37,8 +37,10 @@ public final class ServiceDatabase implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot make the service's folder " + folder, e);
         }
-        // AUTO_SERVER: the first process to open the file serves it on loopback to the others
-        return open("jdbc:h2:file:" + folder.toAbsolutePath().resolve("kiln") + ";AUTO_SERVER=TRUE");
+        // AUTO_SERVER: the first process to open the file serves it on loopback to the others.
+        // WRITE_DELAY=0: a commit is written at once; by default H2 writes a second later, and a kill -9
+        // in that second loses committed changes (a build ended, yet queued again after the restart).
+        return open("jdbc:h2:file:" + folder.toAbsolutePath().resolve("kiln") + ";AUTO_SERVER=TRUE;WRITE_DELAY=0");
     }
 
     /** The database at {@code url}, with its tables made when missing. */
@@ -105,6 +107,11 @@ public final class ServiceDatabase implements AutoCloseable {
                         + " message VARCHAR(4000), result VARCHAR(1000000))");
                 s.execute("CREATE INDEX service_build_state ON service_build (state, id)");
                 s.execute("INSERT INTO kiln_schema (version) VALUES (2)");
+            }
+            if (version < 3) {
+                // a bump the service runs: its order as JSON (ServiceBuild.Bump)
+                s.execute("ALTER TABLE service_build ADD COLUMN bump VARCHAR(8000)");
+                s.execute("INSERT INTO kiln_schema (version) VALUES (3)");
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot set up the service's database at " + url, e);

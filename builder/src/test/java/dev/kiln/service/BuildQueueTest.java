@@ -31,7 +31,8 @@ class BuildQueueTest {
     }
 
     private static BuildQueue.Submission of(String pkg) {
-        return new BuildQueue.Submission(List.of(pkg), Optional.empty(), "main", "0".repeat(40), ServiceBuild.Mode.SCRATCH, false);
+        return new BuildQueue.Submission(List.of(pkg), Optional.empty(), "main", "0".repeat(40), ServiceBuild.Mode.SCRATCH, false,
+                Optional.empty());
     }
 
     @Test
@@ -108,5 +109,25 @@ class BuildQueueTest {
         assertThat(BuildRunner.fairest(List.of(again, other), List.of(running))).contains(other);
         assertThat(BuildRunner.fairest(List.of(again), List.of(running))).isEmpty();
         assertThat(BuildRunner.fairest(List.of(again), List.of(other))).contains(again);
+    }
+
+    /** Run in a child JVM: submits one build, then dies at once, as a kill -9 would end the service. */
+    public static void main(String[] args) {
+        ServiceDatabase db = ServiceDatabase.embedded(Path.of(args[0]));
+        new BuildQueue(db, java.time.Clock.systemUTC()).submit(of("hello"), "pat");
+        Runtime.getRuntime().halt(9);
+    }
+
+    @Test
+    void aCommittedChangeSurvivesTheProcessDyingAtOnce() throws Exception {
+        Path folder = dir.resolve("service");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        for (int i = 0; i < 2; i++) {
+            Process child = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), BuildQueueTest.class.getName(),
+                    folder.toString()).redirectErrorStream(true).start();
+            String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(child.waitFor()).as(output).isEqualTo(9);
+        }
+        assertThat(queue().queued()).as("both builds, committed just before each halt").hasSize(2);
     }
 }

@@ -120,6 +120,29 @@ class ServiceBuildIT {
             assertThat(packages.toString()).contains("hello-1.0-1");
             assertThat(laptopDir.resolve(".kiln/keys")).as("no key on the engineer's machine").doesNotExist();
 
+            // a bump on the service: committed as the engineer, the branch pushed to the packaging repository, built and published
+            try (Git git = Git.open(laptopDir.toFile())) {
+                git.reset().setMode(org.eclipse.jgit.api.ResetCommand.ResetType.HARD).setRef("origin/main").call();
+                var config = git.getRepository().getConfig();
+                config.setString("user", null, "name", "Robin Releaser");
+                config.setString("user", null, "email", "robin@example.com");
+                config.save();
+            }
+            KilnProject.Result bumped = laptop.run(List.of("bump", "hello", "--to", "1.1", "--remote", base.toString(), "--json"), releaser);
+            assertThat(bumped.exitCode()).as(bumped.describe() + "\n--- service\n" + serve.stderr()).isZero();
+            JsonNode bump = json.readTree(bumped.stdout());
+            assertThat(bump.get("branch").asText()).isEqualTo("bump/hello-1.1");
+            assertThat(bump.get("build").get(0).get("nevra").asText()).startsWith("hello-1.1-1");
+            assertThat(bump.get("build").get(0).get("published").asBoolean()).isTrue();
+            try (Git origin = Git.open(service.root().toFile())) {
+                var ref = origin.getRepository().exactRef("refs/heads/bump/hello-1.1");
+                assertThat(ref).as("the branch is pushed to the packaging repository").isNotNull();
+                var commit = origin.getRepository().parseCommit(ref.getObjectId());
+                assertThat(commit.getName()).isEqualTo(bump.get("commit").asText());
+                assertThat(commit.getAuthorIdent().getName()).isEqualTo("Robin Releaser");
+            }
+            assertThat(get(base, "api/v1/packages", eng).body()).contains("hello-1.1-1");
+
             // a long build, cancelled while it runs: its container is removed at once
             HttpResponse<String> submitted = post(base, "api/v1/builds", eng,
                     "{\"packages\": [\"slow\"], \"ref\": \"main\", \"mode\": \"scratch\"}");

@@ -120,7 +120,7 @@ class ServiceLoadIT {
             assertThat(ids).hasSize(BUILDS);
             // kill it while builds run, after some have ended
             waitFor(() -> ended(at, secrets.getFirst()) >= 6 && running(at, secrets.getFirst()) >= 1, Duration.ofMinutes(5),
-                    "builds to end and others to run");
+                    () -> "builds to end and others to run: " + unended(at, secrets.getFirst()) + "\n--- service\n" + first.stderr());
             killedAt = System.nanoTime();
             first.process().destroyForcibly();
             first.process().waitFor();
@@ -128,7 +128,8 @@ class ServiceLoadIT {
 
         try (RunningService second = RunningService.start(project, env)) {
             URI at = second.base();
-            waitFor(() -> ended(at, secrets.getFirst()) == BUILDS, Duration.ofMinutes(10), "every build to end after the restart");
+            waitFor(() -> ended(at, secrets.getFirst()) == BUILDS, Duration.ofMinutes(6), () -> "every build to end after the restart: "
+                    + unended(at, secrets.getFirst()) + "\n--- service\n" + second.stderr());
             JsonNode list = json.readTree(get(at, "api/v1/builds?limit=1000", secrets.getFirst()).body()).get("builds");
             assertThat(list).as("none lost, none made twice").hasSize(BUILDS);
             Set<Long> seen = new HashSet<>();
@@ -203,11 +204,27 @@ class ServiceLoadIT {
         boolean holds() throws Exception;
     }
 
-    private static void waitFor(Condition c, Duration limit, String what) throws Exception {
+    private static void waitFor(Condition c, Duration limit, java.util.function.Supplier<String> what) throws Exception {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!c.holds()) {
-            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("waited " + limit + " for " + what.get());
+            }
             Thread.sleep(200);
+        }
+    }
+
+    private String unended(URI base, String token) {
+        try {
+            StringBuilder out = new StringBuilder();
+            for (JsonNode b : json.readTree(get(base, "api/v1/builds?limit=1000", token).body()).get("builds")) {
+                if (!List.of("succeeded", "failed", "cancelled").contains(b.get("state").asText())) {
+                    out.append("\n  ").append(b);
+                }
+            }
+            return out.toString();
+        } catch (Exception e) {
+            return e.toString();
         }
     }
 
