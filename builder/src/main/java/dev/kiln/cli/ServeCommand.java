@@ -43,7 +43,8 @@ class ServeCommand {
         return new KilnCommand("serve", "Run Kiln's service: its build queue and API, for clients with a token, until interrupted", "", 0, 0,
                 List.of(KilnCommand.Opt.value("port", "N", "TCP port (default " + DEFAULT_PORT + "; 0 picks a free one)"),
                         KilnCommand.Opt.value("bind", "ADDRESS", "address to listen on (default 127.0.0.1; put a TLS proxy in front for others)"),
-                        KilnCommand.Opt.flag("setup", "first start a Docker engine and create the development key when missing"),
+                        KilnCommand.Opt.flag("setup", "first start a Docker engine, create the development key and build the builder image"
+                                + " when missing"),
                         KilnCommand.Opt.flag("json", "print one JSON document (the API's URL) once serving"))) {
             @Override
             protected int run(Invocation invocation, Output out) {
@@ -52,37 +53,47 @@ class ServeCommand {
                 String bind = invocation.value("bind").orElse("127.0.0.1");
                 BuildListener say = Progress.to(out);
                 // created once for the life of the service and handed to what serves requests
-                DirectoryRepository repository = new DirectoryRepository(config.repository());
-                ServiceMetrics metrics = new ServiceMetrics();
                 SigningKey key = invocation.flag("setup") ? Keys.loadOrCreate(config.signing(), config.state(), say) : key(config);
                 try (DockerEngine engine = invocation.flag("setup") ? DockerEngine.connect(config.state(), say::notice)
                                 : DockerEngine.reachable(config.state()).orElseThrow(() -> KilnException.environment(
                                         "no Docker engine answers: start one (sudo dockerd &), or run ./kiln serve --setup once"));
                         SourceMirror source = SourceMirror.open(config.service().repository(),
                                 config.state().resolve("service").resolve("source"), config.root());
-                        ServiceDatabase db = TokenCommands.database(config);
-                        BuildRunner runner = new BuildRunner(config, source, new BuildQueue(db, Clock.systemUTC()),
-                                new BuildLogs(config.state().resolve("service").resolve("logs")), new BuildService.Resident(engine, key),
-                                metrics, System.getenv()).start();
-                        ApiServer server = ApiServer.start(bind, port, new TokenStore(db, Clock.systemUTC()), repository::list,
-                                metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())))) {
-                    if (invocation.flag("json")) {
-                        Map<String, Object> doc = new LinkedHashMap<>();
-                        doc.put("url", server.uri().toString());
-                        doc.put("openapi", server.uri().resolve("api/v1/openapi.json").toString());
-                        doc.put("concurrentBuilds", config.service().builds());
-                        doc.put("source", config.service().repository().orElse(config.root().toString()));
-                        doc.put("metrics", server.uri().resolve("metrics").toString());
-                        out.json(doc);
-                    } else {
-                        out.result("Kiln's service at " + server.uri() + " (API: " + server.uri().resolve("api/v1/openapi.json")
-                                + "; " + config.service().builds() + " build(s) at once; Ctrl-C stops)");
+                        ServiceDatabase db = TokenCommands.database(config)) {
+                    if (invocation.flag("setup")) {
+                        BuildService.prepareBuilder(config.withRoot(source.root()), source.resolve("HEAD"), say, engine);
                     }
-                    RepoCommands.untilStopped();
+                    serve(invocation, out, config, engine, key, source, db, bind, port);
                 }
                 return 0;
             }
         };
+    }
+
+    /** Serves until stopped: the runner and the API on what {@code run} made once. */
+    private static void serve(Invocation invocation, Output out, KilnConfig config, DockerEngine engine, SigningKey key,
+            SourceMirror source, ServiceDatabase db, String bind, int port) {
+        DirectoryRepository repository = new DirectoryRepository(config.repository());
+        ServiceMetrics metrics = new ServiceMetrics();
+        try (BuildRunner runner = new BuildRunner(config, source, new BuildQueue(db, Clock.systemUTC()),
+                        new BuildLogs(config.state().resolve("service").resolve("logs")), new BuildService.Resident(engine, key),
+                        metrics, System.getenv()).start();
+                ApiServer server = ApiServer.start(bind, port, new TokenStore(db, Clock.systemUTC()), repository::list,
+                        metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())))) {
+            if (invocation.flag("json")) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("url", server.uri().toString());
+                doc.put("openapi", server.uri().resolve("api/v1/openapi.json").toString());
+                doc.put("concurrentBuilds", config.service().builds());
+                doc.put("source", config.service().repository().orElse(config.root().toString()));
+                doc.put("metrics", server.uri().resolve("metrics").toString());
+                out.json(doc);
+            } else {
+                out.result("Kiln's service at " + server.uri() + " (API: " + server.uri().resolve("api/v1/openapi.json")
+                        + "; " + config.service().builds() + " build(s) at once; Ctrl-C stops)");
+            }
+            RepoCommands.untilStopped();
+        }
     }
 
     /** The configured key, which must exist: a request never creates one. */

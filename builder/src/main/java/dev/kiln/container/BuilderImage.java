@@ -104,6 +104,15 @@ public final class BuilderImage {
      */
     public static PinnedImage resolve(DockerEngine engine, String name, Map<String, byte[]> context,
                                       String lockFileText, Consumer<String> say) {
+        return resolve(engine, name, context, lockFileText, say, true);
+    }
+
+    /**
+     * As above; with {@code mayBuild} false a missing image is refused instead of built (a build
+     * may bootstrap a base image on the host: the service never does that inside a request).
+     */
+    public static PinnedImage resolve(DockerEngine engine, String name, Map<String, byte[]> context,
+                                      String lockFileText, Consumer<String> say, boolean mayBuild) {
         BuildContext ctx = new BuildContext(name, context);
         String lockPath = ctx.path(BuildContext.LOCK_FILE);
         if (lockFileText == null) {
@@ -123,6 +132,10 @@ public final class BuilderImage {
         if (local.isPresent()) {
             imageId = local.get();
             toolchain = imageId.equals(lock.image()) ? lock.toolchain() : toolchainDigest(engine, imageId, contextDigest);
+        } else if (!mayBuild) {
+            throw KilnException.environment("builder image " + name + " (context " + contextDigest.substring(0, 19)
+                    + "...) is not on the service's engine: run ./kiln serve --setup on the service's machine, which builds"
+                    + " the builders of its HEAD, or ./kiln image build " + name + " there");
         } else {
             say.accept("builder image " + name + " missing: building it ...");
             PinnedImage built = build(engine, ctx, say);

@@ -103,6 +103,20 @@ public final class BuildService {
         return resident.map(Resident::key).orElseGet(() -> Keys.loadOrCreate(config.signing(), config.state(), listener));
     }
 
+    /**
+     * Makes sure the engine holds the builder image of the project's {@code rev} (building it, and
+     * its base, when missing): what {@code kiln serve --setup} does, so no request has to.
+     */
+    public static PinnedImage prepareBuilder(KilnConfig config, String rev, BuildListener listener, dev.kiln.container.DockerEngine engine) {
+        try (DefinitionRepository git = DefinitionRepository.open(config.root())) {
+            DefinitionRepository.Snapshot at = git.snapshot(rev, List.of());
+            try (BuilderSession session = new BuilderSession(config, config.builder(), PackageInputs.builderFiles(git, at, config.builder()),
+                    listener, Optional.of(engine), true)) {
+                return session.image();
+            }
+        }
+    }
+
     /** Whether builds ship anywhere but the project's own repository folder. */
     private boolean shipsElsewhere() {
         return !(releaseTarget.kind() == TargetConfig.Kind.DIRECTORY && releaseTarget.path().equals(Optional.of(config.repository())));

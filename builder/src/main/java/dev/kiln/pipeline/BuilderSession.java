@@ -30,6 +30,7 @@ final class BuilderSession implements AutoCloseable {
     private final ImageLock pinned;
     private final BuildListener listener;
     private CompletableFuture<DockerEngine> engine;
+    private final boolean mayBuildImage;
     private PinnedImage image;
 
     /**
@@ -38,6 +39,13 @@ final class BuilderSession implements AutoCloseable {
      */
     BuilderSession(KilnConfig config, String builder, Map<String, byte[]> builderFiles, BuildListener listener,
             java.util.Optional<DockerEngine> lent) {
+        this(config, builder, builderFiles, listener, lent, lent.isEmpty());
+    }
+
+    /** @param mayBuildImage whether a missing builder image is built (the CLI) or refused (a request to the service) */
+    BuilderSession(KilnConfig config, String builder, Map<String, byte[]> builderFiles, BuildListener listener,
+            java.util.Optional<DockerEngine> lent, boolean mayBuildImage) {
+        this.mayBuildImage = mayBuildImage;
         lent.ifPresent(e -> this.engine = CompletableFuture.completedFuture(e));
         this.config = config;
         this.builder = builder;
@@ -83,7 +91,7 @@ final class BuilderSession implements AutoCloseable {
         if (image == null) {
             DockerEngine e = engine();
             listener.stage("Start: builder image " + builder);
-            image = BuilderImage.resolve(e, builder, context, lock, listener::notice);
+            image = BuilderImage.resolve(e, builder, context, lock, listener::notice, mayBuildImage);
         }
         return image;
     }
