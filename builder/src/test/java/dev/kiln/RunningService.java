@@ -31,7 +31,16 @@ public final class RunningService implements AutoCloseable {
             }
         });
         ObjectMapper json = new ObjectMapper();
-        this.started = json.readTree(json.getFactory().createParser(process.getInputStream()));
+        JsonNode first = json.readTree(json.getFactory().createParser(process.getInputStream()));
+        if (first == null || !first.has("url")) {
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("kiln serve did not start: " + first + "\n--- its stderr\n" + stderr());
+        }
+        this.started = first;
     }
 
     /** Starts the service with {@code options} besides {@code --port 0 --json}. */

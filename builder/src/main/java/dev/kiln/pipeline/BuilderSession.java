@@ -31,6 +31,8 @@ final class BuilderSession implements AutoCloseable {
     private final BuildListener listener;
     private CompletableFuture<DockerEngine> engine;
     private final boolean mayBuildImage;
+    /** Whether this session made the connection (and closes it), or a long-lived process lent it. */
+    private final boolean ownsEngine;
     private PinnedImage image;
 
     /**
@@ -46,6 +48,7 @@ final class BuilderSession implements AutoCloseable {
     BuilderSession(KilnConfig config, String builder, Map<String, byte[]> builderFiles, BuildListener listener,
             java.util.Optional<DockerEngine> lent, boolean mayBuildImage) {
         this.mayBuildImage = mayBuildImage;
+        this.ownsEngine = lent.isEmpty();
         lent.ifPresent(e -> this.engine = CompletableFuture.completedFuture(e));
         this.config = config;
         this.builder = builder;
@@ -98,7 +101,7 @@ final class BuilderSession implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (engine != null) {
+        if (engine != null && ownsEngine) {
             if (engine.isDone()) {
                 if (!engine.isCompletedExceptionally()) {
                     engine.join().close();
