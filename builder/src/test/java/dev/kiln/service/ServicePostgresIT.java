@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.KilnProject;
 import dev.kiln.PostgresServer;
+import dev.kiln.RunningService;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -18,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jgit.api.Git;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -27,7 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The service's database on a real PostgreSQL 15 server (one for the class, a fresh database per
  * test): every token and queue case the embedded database passes, two services on one database at
- * once, and {@code ./kiln token} through the launcher with {@code service.database} set.
+ * once, and {@code ./kiln token} and {@code ./kiln serve} through the launcher with
+ * {@code service.database} set (the service asks the Docker engine for containers it left: run it
+ * under the engine's lock).
  */
 class ServicePostgresIT {
 
@@ -155,7 +162,7 @@ class ServicePostgresIT {
     java.nio.file.Path dir;
 
     @Test
-    void kilnTokenCommandsUseServiceDatabaseWithThePasswordFromTheEnvironmentOnlyAndNeverPrintIt() throws Exception {
+    void kilnTokenAndServeUseServiceDatabaseWithThePasswordFromTheEnvironmentOnlyAndNeverPrintIt() throws Exception {
         String url = newDatabase();
         KilnProject project = KilnProject.settingsOnly(Files.createDirectories(dir.resolve("project")), "service:\n  database: " + url + "\n");
         KilnProject.Result made = project.run(List.of("token", "create", "ci", "--scope", "publish", "--json"),
@@ -177,6 +184,26 @@ class ServicePostgresIT {
         assertThat(tokens).hasSize(1);
         assertThat(tokens.get(0).get("name").asText()).isEqualTo("ci");
         assertThat(tokens.get(0).get("valid").asBoolean()).isTrue();
+
+        // the service signs clients in with that token and keeps its queue there: the token store and the queue on PostgreSQL
+        try (Git git = Git.init().setDirectory(elsewhere.root().toFile()).setInitialBranch("main").call()) {
+            // the service builds commits of the project's Git repository: it needs one, no commit yet
+        }
+        RunningService serve = RunningService.start(elsewhere, Map.of("KILN_SERVICE_DATABASE", url,
+                "KILN_SERVICE_DATABASE_PASSWORD", server.password()), "--setup");
+        try (serve) {
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> whoami = http.send(HttpRequest.newBuilder(serve.base().resolve("api/v1/whoami"))
+                    .header("Authorization", "Bearer " + secret).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(whoami.statusCode()).as(whoami.body()).isEqualTo(200);
+            assertThat(new ObjectMapper().readTree(whoami.body()).get("scope").asText()).isEqualTo("publish");
+            HttpResponse<String> builds = http.send(HttpRequest.newBuilder(serve.base().resolve("api/v1/builds"))
+                    .header("Authorization", "Bearer " + secret).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(builds.statusCode()).as(builds.body()).isEqualTo(200);
+            assertThat(new ObjectMapper().readTree(builds.body()).get("builds")).isEmpty();
+            assertThat(Files.exists(elsewhere.root().resolve(".kiln/service/kiln.mv.db"))).as("nothing in the embedded database").isFalse();
+        }
+        assertThat(serve.stderr()).doesNotContain(server.password()).doesNotContain(secret);
 
         KilnProject.Result wrong = project.run(List.of("token", "list"), Map.of("KILN_SERVICE_DATABASE_PASSWORD", "not-" + server.password()));
         assertThat(wrong.exitCode()).as(wrong.describe()).isEqualTo(3);
