@@ -149,7 +149,7 @@ public abstract class KilnCommand implements Command {
         if (own.isPresent()) {
             return own;
         }
-        if (ConfigLoader.settingNames().contains(key) && !key.equals("signing.passphrase")) {
+        if (ConfigLoader.settingNames().contains(key) && ConfigLoader.commandLineRefusal(key, "").isEmpty()) {
             return Optional.of(Opt.value(key, "VALUE", "setting from kiln.yaml"));
         }
         return Optional.empty();

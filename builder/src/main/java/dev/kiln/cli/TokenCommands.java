@@ -109,9 +109,11 @@ class TokenCommands {
         }
     }
 
-    /** The service's database, where the service keeps it. */
+    /** The service's database, where the service keeps it: {@code service.database}, or the embedded one in the state folder. */
     static ServiceDatabase database(KilnConfig config) {
-        return ServiceDatabase.embedded(config.state().resolve("service"));
+        return config.service().database()
+                .map(url -> ServiceDatabase.open(url, config.service().databasePassword()))
+                .orElseGet(() -> ServiceDatabase.embedded(config.state().resolve("service")));
     }
 
     /** Who runs the command, for the audit log: the user of this machine. */

@@ -30,7 +30,7 @@ public final class ConfigLoader {
     public static final String FILE_NAME = "kiln.yaml";
 
     private static final Map<String, String> DEFAULTS = defaults();
-    private static final Set<String> SECRET_ONLY_FROM_ENV = Set.of("signing.passphrase");
+    private static final Set<String> SECRET_ONLY_FROM_ENV = Set.of("signing.passphrase", "service.database-password");
     /**
      * Settings that widen what a build may read on the host. kiln.yaml comes with the definitions, so
      * whoever can push a branch could set them there: they come from the environment or the command
@@ -81,6 +81,8 @@ public final class ConfigLoader {
         d.put("service.builds", "2");
         d.put("service.deadline", "2h");
         d.put("service.silence", "15m");
+        d.put("service.database", "");
+        d.put("service.database-password", "");
         return d;
     }
 
@@ -192,8 +194,33 @@ public final class ConfigLoader {
             throw KilnException.badInput("service.builds '" + v.get("service.builds") + "' is out of range: give 1 to 256");
         }
         String repository = v.get("service.repository").strip();
+        String password = v.get("service.database-password");
         return new ServiceConfig(repository.isEmpty() ? Optional.empty() : Optional.of(repository), (int) builds,
-                serviceTime("service.deadline", v.get("service.deadline")), serviceTime("service.silence", v.get("service.silence")));
+                serviceTime("service.deadline", v.get("service.deadline")), serviceTime("service.silence", v.get("service.silence")),
+                serviceDatabase(v.get("service.database").strip()), password.isEmpty() ? Optional.empty() : Optional.of(password));
+    }
+
+    /**
+     * {@code service.database}: a PostgreSQL JDBC URL, or empty for the embedded database. The
+     * value is never quoted in a message: a URL refused for a password would print it.
+     */
+    private static Optional<String> serviceDatabase(String url) {
+        if (url.isEmpty()) {
+            return Optional.empty();
+        }
+        String lower = url.toLowerCase(Locale.ROOT);
+        int authority = lower.indexOf("//");
+        int path = authority < 0 ? -1 : lower.indexOf('/', authority + 2);
+        String hostPart = authority < 0 ? "" : lower.substring(authority + 2, path < 0 ? lower.length() : path);
+        if (lower.contains("password=") || hostPart.contains("@")) {
+            throw KilnException.badInput("service.database holds a password: remove it from the URL and set "
+                    + environmentName("service.database-password") + " instead (kiln.yaml is read by everyone who can read the branch)");
+        }
+        if (!lower.startsWith("jdbc:postgresql://") && !lower.startsWith("jdbc:h2:")) {
+            throw KilnException.badInput("service.database is not a PostgreSQL JDBC URL: give jdbc:postgresql://host:port/database?user=kiln,"
+                    + " or leave it empty for the embedded database");
+        }
+        return Optional.of(url);
     }
 
     private static Duration serviceTime(String key, String value) {

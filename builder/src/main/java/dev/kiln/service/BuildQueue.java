@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
@@ -57,7 +56,7 @@ public final class BuildQueue {
             long id;
             try (PreparedStatement insert = c.prepareStatement("INSERT INTO service_build (packages, changed_since, ref, commit_id,"
                     + " publish, accept_changes, submitter, state, attempt, submitted_at, bump) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)",
-                    Statement.RETURN_GENERATED_KEYS)) {
+                    new String[] {"id"})) { // by name: PostgreSQL would otherwise return every column
                 insert.setString(1, String.join(" ", s.packages()));
                 insert.setString(2, s.changedSince().orElse(null));
                 insert.setString(3, s.ref());

@@ -189,6 +189,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void serviceDatabaseIsAUrlWithoutPasswordWhosePasswordComesFromTheEnvironmentOnly() throws Exception {
+        assertThat(ConfigLoader.load(root, Map.of(), Map.of()).service().database()).as("the embedded database").isEmpty();
+        String url = "jdbc:postgresql://db.example:5432/kiln?user=kiln";
+        Files.writeString(root.resolve("kiln.yaml"), "service:\n  database: " + url + "\n");
+        ServiceConfig service = ConfigLoader.load(root, Map.of("KILN_SERVICE_DATABASE_PASSWORD", "hunter2"), Map.of()).service();
+        assertThat(service.database()).contains(url);
+        assertThat(service.databasePassword()).contains("hunter2");
+        assertThat(service.toString()).doesNotContain("hunter2");
+        assertThat(ConfigLoader.recordable("service.database-password", "hunter2")).isEqualTo(ConfigLoader.REDACTED);
+
+        for (String leaky : new String[] {url + "&password=hunter2", "jdbc:postgresql://db.example/kiln?PASSWORD=hunter2&user=kiln",
+                "jdbc:postgresql://kiln:hunter2@db.example/kiln", "postgres://kiln:hunter2@db.example/kiln"}) {
+            assertThat(refusal(Map.of("KILN_SERVICE_DATABASE", leaky), Map.of())).as(leaky).doesNotContain("hunter2")
+                    .startsWith("service.database ");
+        }
+        assertThat(refusal(Map.of("KILN_SERVICE_DATABASE", url + "&password=hunter2"), Map.of())).isEqualTo("service.database holds"
+                + " a password: remove it from the URL and set KILN_SERVICE_DATABASE_PASSWORD instead (kiln.yaml is read by everyone"
+                + " who can read the branch)");
+        assertThat(refusal(Map.of("KILN_SERVICE_DATABASE", "mysql://db/kiln"), Map.of())).startsWith("service.database is not a PostgreSQL JDBC URL");
+        assertThat(refusal(Map.of(), Map.of("service.database-password", "hunter2"))).contains("set KILN_SERVICE_DATABASE_PASSWORD")
+                .doesNotContain("hunter2");
+
+        Files.writeString(root.resolve("kiln.yaml"), "service:\n  database: " + url + "\n  database-password: hunter2\n");
+        assertThat(refusal(Map.of(), Map.of())).contains("service.database-password must not be written in a file: set"
+                + " KILN_SERVICE_DATABASE_PASSWORD instead").doesNotContain("hunter2");
+    }
+
+    @Test
     void kilnYamlThatIsALinkIsRefusedNotRead(@TempDir Path host) throws Exception {
         Path secret = Files.writeString(host.resolve("credentials"), "AWS_SECRET: TOPSECRET\n");
         Files.createSymbolicLink(root.resolve("kiln.yaml"), secret);
