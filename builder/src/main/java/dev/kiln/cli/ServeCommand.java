@@ -11,18 +11,24 @@ import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.rpm.SigningKey;
 import dev.kiln.service.ApiServer;
 import dev.kiln.service.BuildLogs;
+import dev.kiln.service.BuildNotifier;
 import dev.kiln.service.BuildQueue;
 import dev.kiln.service.BuildRunner;
 import dev.kiln.service.BuildsApi;
+import dev.kiln.service.ServiceBuild;
 import dev.kiln.service.ServiceDatabase;
 import dev.kiln.service.ServiceMetrics;
 import dev.kiln.service.TokenStore;
+import dev.kiln.service.Webhooks;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -55,6 +61,10 @@ class ServeCommand {
                 DirectoryRepository repository = new DirectoryRepository(config.repository());
                 ServiceMetrics metrics = new ServiceMetrics();
                 SigningKey key = invocation.flag("setup") ? Keys.loadOrCreate(config.signing(), config.state(), say) : key(config);
+                // the API's URL, for the build's URL in a notification, is known once it serves
+                AtomicReference<URI> api = new AtomicReference<>();
+                Consumer<ServiceBuild> ended = BuildNotifier.of(config.service().notifyUrl(), System.getenv(),
+                        () -> Optional.ofNullable(api.get())).<Consumer<ServiceBuild>>map(n -> n).orElse(b -> { });
                 try (DockerEngine engine = invocation.flag("setup") ? DockerEngine.connect(config.state(), say::notice)
                                 : DockerEngine.reachable(config.state()).orElseThrow(() -> KilnException.environment(
                                         "no Docker engine answers: start one (sudo dockerd &), or run ./kiln serve --setup once"));
@@ -63,9 +73,11 @@ class ServeCommand {
                         ServiceDatabase db = TokenCommands.database(config);
                         BuildRunner runner = new BuildRunner(config, source, new BuildQueue(db, Clock.systemUTC()),
                                 new BuildLogs(config.state().resolve("service").resolve("logs")), new BuildService.Resident(engine, key),
-                                metrics, System.getenv()).start();
+                                metrics, System.getenv(), ended).start();
                         ApiServer server = ApiServer.start(bind, port, new TokenStore(db, Clock.systemUTC()), repository::list,
-                                metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())))) {
+                                metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())),
+                                Optional.of(new Webhooks(System.getenv(), runner, source, config.service().releaseBranch(), config.builder())))) {
+                    api.set(server.uri());
                     if (invocation.flag("json")) {
                         Map<String, Object> doc = new LinkedHashMap<>();
                         doc.put("url", server.uri().toString());
