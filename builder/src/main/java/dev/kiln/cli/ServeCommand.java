@@ -76,7 +76,8 @@ class ServeCommand {
                                 metrics, System.getenv(), ended).start();
                         ApiServer server = ApiServer.start(bind, port, new TokenStore(db, Clock.systemUTC()), repository::list,
                                 metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())),
-                                Optional.of(new Webhooks(System.getenv(), runner, source, config.service().releaseBranch(), config.builder())))) {
+                                Optional.of(new Webhooks(System.getenv(), runner, source, config.service().releaseBranch(),
+                                        config.builder())))) {
                     api.set(server.uri());
                     if (invocation.flag("json")) {
                         Map<String, Object> doc = new LinkedHashMap<>();

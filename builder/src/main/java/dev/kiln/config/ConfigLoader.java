@@ -201,7 +201,8 @@ public final class ConfigLoader {
 
     private static String releaseBranch(String value) {
         String branch = value.strip();
-        if (!branch.matches("[A-Za-z0-9._][A-Za-z0-9._/+-]*") || branch.contains("..") || branch.endsWith("/") || branch.endsWith(".lock")) {
+        if (!branch.matches("[A-Za-z0-9._][A-Za-z0-9._/+-]*") || branch.contains("..") || branch.endsWith("/")
+                || branch.endsWith(".lock")) {
             throw KilnException.badInput("service.release-branch '" + value + "' is not a branch name: give one like main or release/9");
         }
         return branch;

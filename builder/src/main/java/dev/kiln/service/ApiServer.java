@@ -20,8 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The service's HTTP API ({@code /api/v1/}, described by {@code /api/v1/openapi.json}). Every
- * request but the OpenAPI document, the metrics and the Git hosts' push hooks ({@link Webhooks}) signs in with {@code Authorization: Bearer <token>}; a missing,
- * unknown, expired or revoked token is 401, a token whose scope does not allow the request 403.
+ * request but the OpenAPI document, the metrics and the Git hosts' push hooks ({@link Webhooks})
+ * signs in with {@code Authorization: Bearer <token>}; a missing, unknown, expired or revoked token is 401, a token whose scope does not allow the request 403.
  * A token that expires within {@link ApiToken#EXPIRY_WARNING} gets a {@code Kiln-Token-Warning}
  * header on every response. Bound to loopback unless told otherwise: put a reverse proxy with TLS
  * in front of it for other machines.

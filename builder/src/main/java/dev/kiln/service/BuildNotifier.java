@@ -109,7 +109,8 @@ public final class BuildNotifier implements Consumer<ServiceBuild> {
                 }
                 failure = "HTTP " + status;
             } catch (IOException e) {
-                failure = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage().replace(target.toString(), shown(target)));
+                String said = e.getMessage() == null ? "" : ": " + e.getMessage().replace(target.toString(), shown(target));
+                failure = e.getClass().getSimpleName() + said;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

@@ -133,11 +133,13 @@ public final class Webhooks {
             try {
                 push = host.get().push(JSON.readTree(body));
             } catch (RuntimeException e) {
-                ApiServer.json(exchange, 400, Map.of("error", "the body is not a JSON document: send the push payload as application/json"));
+                ApiServer.json(exchange, 400, Map.of("error", "the body is not a JSON document: send the push payload as"
+                        + " application/json"));
                 return;
             }
             if (push.isEmpty()) {
-                ApiServer.json(exchange, 400, Map.of("error", "the push payload lacks ref, before, after (commit ids) or the pusher's name"));
+                ApiServer.json(exchange, 400, Map.of("error", "the push payload lacks ref, before, after (commit ids) or the"
+                        + " pusher's name"));
                 return;
             }
             answer(exchange, push.get(), clock);
