@@ -64,7 +64,7 @@ class ServeCommand {
                 // the API's URL, for the build's URL in a notification, is known once it serves
                 AtomicReference<URI> api = new AtomicReference<>();
                 Consumer<ServiceBuild> ended = BuildNotifier.of(config.service().notifyUrl(), System.getenv(),
-                        () -> Optional.ofNullable(api.get())).<Consumer<ServiceBuild>>map(n -> n).orElse(b -> { });
+                        () -> Optional.ofNullable(api.get()));
                 try (DockerEngine engine = invocation.flag("setup") ? DockerEngine.connect(config.state(), say::notice)
                                 : DockerEngine.reachable(config.state()).orElseThrow(() -> KilnException.environment(
                                         "no Docker engine answers: start one (sudo dockerd &), or run ./kiln serve --setup once"));

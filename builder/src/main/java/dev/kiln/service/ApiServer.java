@@ -53,22 +53,13 @@ public final class ApiServer implements AutoCloseable {
      */
     public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, ServiceMetrics metrics,
             Clock clock) {
-        return start(bindHost, port, tokens, packages, metrics, clock, Optional.empty());
+        return start(bindHost, port, tokens, packages, metrics, clock, Optional.empty(), Optional.empty());
     }
 
     /**
-     * Starts serving, with the build endpoints ({@code /api/v1/builds}) when {@code builds} is given.
-     *
-     * @throws KilnException BAD_INPUT when the address cannot be bound
-     */
-    public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, ServiceMetrics metrics,
-            Clock clock, Optional<BuildsApi> builds) {
-        return start(bindHost, port, tokens, packages, metrics, clock, builds, Optional.empty());
-    }
-
-    /**
-     * Starts serving, with the Git hosts' push hooks ({@code /api/v1/hooks/}) when {@code hooks}
-     * is given: they sign in with their shared secret, not a token.
+     * Starts serving, with the build endpoints ({@code /api/v1/builds}) when {@code builds} is
+     * given, and the Git hosts' push hooks ({@code /api/v1/hooks/}) when {@code hooks} is: they
+     * sign in with their shared secret, not a token.
      *
      * @throws KilnException BAD_INPUT when the address cannot be bound
      */

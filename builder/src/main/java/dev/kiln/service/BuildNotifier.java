@@ -54,11 +54,14 @@ public final class BuildNotifier implements Consumer<ServiceBuild> {
         this.backoff = backoff;
     }
 
-    /** The notifier for {@code service.notify}, when it is set, signing with {@value #SECRET_ENV} from {@code env}. */
-    public static Optional<BuildNotifier> of(Optional<URI> notify, Map<String, String> env, Supplier<Optional<URI>> api) {
+    /**
+     * What tells {@code service.notify} of ended builds, signing with {@value #SECRET_ENV} from
+     * {@code env}; without the setting, what tells no one.
+     */
+    public static Consumer<ServiceBuild> of(Optional<URI> notify, Map<String, String> env, Supplier<Optional<URI>> api) {
         String s = env.get(SECRET_ENV);
         Optional<String> secret = s == null || s.isBlank() ? Optional.empty() : Optional.of(s);
-        return notify.map(uri -> new BuildNotifier(uri, secret, api, Duration.ofSeconds(2)));
+        return notify.<Consumer<ServiceBuild>>map(uri -> new BuildNotifier(uri, secret, api, Duration.ofSeconds(2))).orElse(b -> { });
     }
 
     /** Starts delivering the notification of {@code ended} and returns at once. */

@@ -75,13 +75,8 @@ public final class BuildRunner implements AutoCloseable {
     /**
      * @param resident the engine connection and key the service holds for all its builds
      * @param env where targets' credentials come from
+     * @param ended told of each build that ended (not of one the service's stop interrupts); it must return at once
      */
-    public BuildRunner(KilnConfig config, SourceMirror source, BuildQueue queue, BuildLogs logs, BuildService.Resident resident,
-            ServiceMetrics metrics, Map<String, String> env) {
-        this(config, source, queue, logs, resident, metrics, env, b -> { });
-    }
-
-    /** @param ended told of each build that ended (not of one the service's stop interrupts); it must return at once */
     public BuildRunner(KilnConfig config, SourceMirror source, BuildQueue queue, BuildLogs logs, BuildService.Resident resident,
             ServiceMetrics metrics, Map<String, String> env, Consumer<ServiceBuild> ended) {
         this.ended = ended;

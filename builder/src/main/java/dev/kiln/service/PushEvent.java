@@ -38,12 +38,15 @@ public record PushEvent(String ref, String before, String after, boolean deleted
 
     /**
      * GitLab's Push Hook payload ({@code ref}, {@code before}, {@code after}, {@code user_username});
-     * GitLab tells a deleted branch by {@code after} (and {@code checkout_sha}: null) alone.
+     * GitLab has no deleted flag: it tells a deleted branch by {@code after} of forty zeros and a
+     * {@code checkout_sha} of null.
      *
      * @return empty when a field is missing or is not a commit id
      */
     public static Optional<PushEvent> gitlab(JsonNode payload) {
-        return of(payload, payload.path("after").asString("").equals(NO_COMMIT), "gitlab", payload.path("user_username").asString(""));
+        boolean deleted = payload.path("after").asString("").equals(NO_COMMIT)
+                || (payload.has("checkout_sha") && payload.get("checkout_sha").isNull());
+        return of(payload, deleted, "gitlab", payload.path("user_username").asString(""));
     }
 
     private static Optional<PushEvent> of(JsonNode payload, boolean deleted, String host, String name) {

@@ -71,6 +71,9 @@ class PushEventTest {
         PushEvent gitlab = PushEvent.gitlab(sample("gitlab-push-deleted.json")).orElseThrow();
         assertThat(gitlab.deleted()).as("GitLab tells it by after alone").isTrue();
         assertThat(gitlab.plan("master")).isEqualTo(new PushEvent.Plan.Nothing("branch jsmith/readme was deleted"));
+        ObjectNode noCheckout = (ObjectNode) sample("gitlab-push-deleted.json");
+        noCheckout.put("after", "da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
+        assertThat(PushEvent.gitlab(noCheckout).orElseThrow().deleted()).as("checkout_sha null tells it too").isTrue();
     }
 
     @Test
