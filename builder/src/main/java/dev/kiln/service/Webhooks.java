@@ -2,6 +2,7 @@ package dev.kiln.service;
 
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
+import dev.kiln.KilnException;
 import dev.kiln.git.DefinitionRepository;
 import dev.kiln.git.SourceMirror;
 import dev.kiln.pipeline.BuildService;
@@ -157,20 +158,36 @@ public final class Webhooks {
             case PushEvent.Plan.Nothing nothing -> nothingToBuild(exchange, push, pushed, nothing.reason());
             case PushEvent.Plan.Build build -> {
                 String commit = source.resolve(build.commit());
-                String since = source.resolve(build.since());
+                String base = build.since();
+                String since;
+                try {
+                    since = source.resolve(base);
+                } catch (KilnException gone) {
+                    if (gone.exitCode() != KilnException.BAD_INPUT || base.equals(releaseBranch)) {
+                        throw gone;
+                    }
+                    // a force push: the commit the branch named before is no longer in the repository
+                    if (build.mode() == ServiceBuild.Mode.PUBLISH) {
+                        nothingToBuild(exchange, push, pushed, "the commit before the push, " + abbreviate(base)
+                                + ", is not in the repository (a force push?): submit a build of the packages it changed");
+                        return;
+                    }
+                    base = releaseBranch; // as for a new branch
+                    since = source.resolve(base);
+                }
                 Set<String> changed;
                 try (DefinitionRepository git = DefinitionRepository.open(source.root())) {
                     changed = BuildService.changedPackages(git, since, git.snapshot(commit, List.of()), builder);
                 }
                 if (changed.isEmpty()) {
-                    nothingToBuild(exchange, push, pushed, "no package changed since " + abbreviate(build.since()));
+                    nothingToBuild(exchange, push, pushed, "no package changed since " + abbreviate(base));
                     return;
                 }
                 ServiceBuild b = runner.submit(List.of(), Optional.of(since), commit, build.mode(), false, push.pusher());
                 runner.queue().audit(push.pusher(), "push", pushed + ": build #" + b.id() + " (" + build.mode().label() + ")");
                 LOG.info("push by {} of {}: build #{} ({})", push.pusher(), pushed, b.id(), build.mode().label());
                 Map<String, Object> doc = new LinkedHashMap<>();
-                doc.put("message", "build #" + b.id() + " queued: " + build.mode().label() + " of what changed since " + abbreviate(since));
+                doc.put("message", "build #" + b.id() + " queued: " + build.mode().label() + " of what changed since " + abbreviate(base));
                 doc.put("build", b.document(clock.instant()));
                 exchange.getResponseHeaders().set("Location", BuildsApi.PATH + "/" + b.id());
                 ApiServer.json(exchange, 201, doc);

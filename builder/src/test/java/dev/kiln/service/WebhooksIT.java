@@ -128,6 +128,10 @@ class WebhooksIT {
             HttpResponse<String> deleted = hook(base, "github", "push", signed(deletion, HOOK_SECRET), deletion);
             assertThat(deleted.statusCode()).isEqualTo(200);
             assertThat(deleted.body()).contains("branch pat/hello was deleted");
+            String forcePush = githubPush("refs/heads/pat/hello", "5ca1ab1e".repeat(5), after, false);
+            HttpResponse<String> forced = hook(base, "github", "push", signed(forcePush, HOOK_SECRET), forcePush);
+            assertThat(forced.statusCode()).as(forced.body()).isEqualTo(200);
+            assertThat(forced.body()).as("a commit gone by a force push: compared with main").contains("no package changed since main");
             assertThat(hook(base, "github", "issues", signed("{}", HOOK_SECRET), "{}").statusCode()).as("other events").isEqualTo(202);
             assertThat(builds(base, admin)).hasSize(2);
 
@@ -161,7 +165,7 @@ class WebhooksIT {
                     pushes.add(e.actor() + " " + e.subject());
                 }
             }
-            assertThat(pushes).hasSize(5);
+            assertThat(pushes).hasSize(6);
             assertThat(pushes.get(0)).startsWith("github:octocat refs/heads/main ").endsWith(": build #" + published + " (publish)");
             assertThat(pushes.get(1)).startsWith("gitlab:jsmith refs/heads/pat/hello ").endsWith(": build #" + cancelled + " (scratch)");
             assertThat(pushes.get(2)).startsWith("gitlab:jsmith refs/heads/main ").contains("nothing to build");
