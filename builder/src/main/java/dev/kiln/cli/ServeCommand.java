@@ -11,18 +11,24 @@ import dev.kiln.repo.DirectoryRepository;
 import dev.kiln.rpm.SigningKey;
 import dev.kiln.service.ApiServer;
 import dev.kiln.service.BuildLogs;
+import dev.kiln.service.BuildNotifier;
 import dev.kiln.service.BuildQueue;
 import dev.kiln.service.BuildRunner;
 import dev.kiln.service.BuildsApi;
+import dev.kiln.service.ServiceBuild;
 import dev.kiln.service.ServiceDatabase;
 import dev.kiln.service.ServiceMetrics;
 import dev.kiln.service.TokenStore;
+import dev.kiln.service.Webhooks;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -70,16 +76,22 @@ class ServeCommand {
         };
     }
 
-    /** Serves until stopped: the runner and the API on what {@code run} made once. */
+    /** Serves until stopped: the runner, the API and the webhooks on what {@code run} made once. */
     private static void serve(Invocation invocation, Output out, KilnConfig config, DockerEngine engine, SigningKey key,
             SourceMirror source, ServiceDatabase db, String bind, int port) {
         DirectoryRepository repository = new DirectoryRepository(config.repository());
         ServiceMetrics metrics = new ServiceMetrics();
+        // the API's URL, for the build's URL in a notification, is known once it serves
+        AtomicReference<URI> api = new AtomicReference<>();
+        Consumer<ServiceBuild> ended = BuildNotifier.of(config.service().notifyUrl(), System.getenv(),
+                () -> Optional.ofNullable(api.get()));
         try (BuildRunner runner = new BuildRunner(config, source, new BuildQueue(db, Clock.systemUTC()),
                         new BuildLogs(config.state().resolve("service").resolve("logs")), new BuildService.Resident(engine, key),
-                        metrics, System.getenv()).start();
+                        metrics, System.getenv(), ended).start();
                 ApiServer server = ApiServer.start(bind, port, new TokenStore(db, Clock.systemUTC()), repository::list,
-                        metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())))) {
+                        metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())),
+                        Optional.of(new Webhooks(System.getenv(), runner, source, config.service().releaseBranch(), config.builder())))) {
+            api.set(server.uri());
             if (invocation.flag("json")) {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("url", server.uri().toString());

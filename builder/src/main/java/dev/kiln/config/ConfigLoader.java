@@ -83,6 +83,8 @@ public final class ConfigLoader {
         d.put("service.silence", "15m");
         d.put("service.database", "");
         d.put("service.database-password", "");
+        d.put("service.release-branch", "main");
+        d.put("service.notify", "");
         return d;
     }
 
@@ -197,7 +199,8 @@ public final class ConfigLoader {
         String password = v.get("service.database-password");
         return new ServiceConfig(repository.isEmpty() ? Optional.empty() : Optional.of(repository), (int) builds,
                 serviceTime("service.deadline", v.get("service.deadline")), serviceTime("service.silence", v.get("service.silence")),
-                serviceDatabase(v.get("service.database").strip()), password.isEmpty() ? Optional.empty() : Optional.of(password));
+                serviceDatabase(v.get("service.database").strip()), password.isEmpty() ? Optional.empty() : Optional.of(password),
+                releaseBranch(v.get("service.release-branch")), notifyUrl(v.get("service.notify")));
     }
 
     /**
@@ -221,6 +224,34 @@ public final class ConfigLoader {
                     + " or leave it empty for the embedded database");
         }
         return Optional.of(url);
+    }
+
+    private static String releaseBranch(String value) {
+        String branch = value.strip();
+        if (!branch.matches("[A-Za-z0-9._][A-Za-z0-9._/+-]*") || branch.contains("..") || branch.endsWith("/")
+                || branch.endsWith(".lock")) {
+            throw KilnException.badInput("service.release-branch '" + value + "' is not a branch name: give one like main or release/9");
+        }
+        return branch;
+    }
+
+    /** {@code service.notify}: an http(s) URL with a host, or nothing. */
+    private static Optional<java.net.URI> notifyUrl(String value) {
+        String text = value.strip();
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            java.net.URI uri = new java.net.URI(text);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null && uri.getUserInfo() == null) {
+                return Optional.of(uri);
+            }
+        } catch (java.net.URISyntaxException e) {
+            // reported below
+        }
+        // the value is not quoted: a URL may carry a token
+        throw KilnException.badInput("service.notify is not an http(s) URL without user:password@: give one like"
+                + " https://ci.example.com/kiln-hook, and set KILN_SERVICE_NOTIFY_SECRET to sign what it is sent");
     }
 
     private static Duration serviceTime(String key, String value) {

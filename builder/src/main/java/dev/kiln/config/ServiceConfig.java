@@ -1,5 +1,6 @@
 package dev.kiln.config;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -10,10 +11,13 @@ import java.util.Optional;
  * how long one build may take from its start ({@code service.deadline}) and how long its log may
  * stay silent ({@code service.silence}) before it is stopped; where it keeps its tokens, audit log and
  * queue ({@code service.database}, a PostgreSQL JDBC URL; empty: the embedded database in the state
- * folder) and that database's password (only ever from {@code KILN_SERVICE_DATABASE_PASSWORD}).
+ * folder) and that database's password (only ever from {@code KILN_SERVICE_DATABASE_PASSWORD}); the
+ * branch whose pushes publish ({@code service.release-branch}; pushes of other branches build
+ * scratch) and where a document goes when a build ends ({@code service.notify}, an http(s) URL).
+ * The webhook secrets are no settings: they come from the service's environment only.
  */
 public record ServiceConfig(Optional<String> repository, int builds, Duration deadline, Duration silence, Optional<String> database,
-        Optional<String> databasePassword) {
+        Optional<String> databasePassword, String releaseBranch, Optional<URI> notifyUrl) {
 
     public ServiceConfig {
         if (builds < 1) {
@@ -24,6 +28,7 @@ public record ServiceConfig(Optional<String> repository, int builds, Duration de
     @Override
     public String toString() {
         return "ServiceConfig[repository=" + repository + ", builds=" + builds + ", deadline=" + deadline + ", silence=" + silence
-                + ", database=" + database + ", databasePassword=" + databasePassword.map(p -> ConfigLoader.REDACTED) + "]";
+                + ", database=" + database + ", databasePassword=" + databasePassword.map(p -> ConfigLoader.REDACTED)
+                + ", releaseBranch=" + releaseBranch + ", notifyUrl=" + notifyUrl + "]";
     }
 }

@@ -302,20 +302,32 @@ public final class BuildService {
         if (request.changedSince() == null) {
             return Optional.empty();
         }
+        Set<String> changed = changedPackages(git, request.changedSince(), target, config.builder());
+        if (changed.equals(EVERY_PACKAGE)) {
+            listener.notice("kiln.yaml or builder " + config.builder() + " changed since " + request.changedSince()
+                    + ": every package is affected");
+        }
+        return Optional.of(changed);
+    }
+
+    /**
+     * The packages whose definitions (their folders under specs/ and patches/) differ between
+     * {@code since} and {@code target}; {@code {"*"}} when kiln.yaml or the builder's folder
+     * differs, since that changes every package. What {@code --changed-since} builds, before
+     * dependents are added; the service asks it to tell a push that changed no package.
+     */
+    public static Set<String> changedPackages(DefinitionRepository git, String since, DefinitionRepository.Snapshot target,
+            String builder) {
         Set<String> changed = new TreeSet<>();
-        for (String path : git.changedSince(request.changedSince(), target,
-                List.of("specs", "patches", "containers/" + config.builder(), ConfigLoader.FILE_NAME))) {
+        for (String path : git.changedSince(since, target, List.of("specs", "patches", "containers/" + builder, ConfigLoader.FILE_NAME))) {
             String[] parts = path.split("/");
-            if (path.equals(ConfigLoader.FILE_NAME) || (parts[0].equals("containers") && parts.length > 2
-                    && parts[1].equals(config.builder()))) {
-                listener.notice("kiln.yaml or builder " + config.builder() + " changed since " + request.changedSince()
-                        + ": every package is affected");
-                return Optional.of(EVERY_PACKAGE);
+            if (path.equals(ConfigLoader.FILE_NAME) || (parts[0].equals("containers") && parts.length > 2 && parts[1].equals(builder))) {
+                return EVERY_PACKAGE;
             } else if ((parts[0].equals("specs") || parts[0].equals("patches")) && parts.length > 2) {
                 changed.add(parts[1]);
             }
         }
-        return Optional.of(changed);
+        return changed;
     }
 
     private Set<String> requested(BuildRequest request, Map<String, EvaluatedSpec> specs, Optional<Set<String>> changed,

@@ -20,8 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The service's HTTP API ({@code /api/v1/}, described by {@code /api/v1/openapi.json}). Every
- * request but the OpenAPI document signs in with {@code Authorization: Bearer <token>}; a missing,
- * unknown, expired or revoked token is 401, a token whose scope does not allow the request 403.
+ * request but the OpenAPI document, the metrics and the Git hosts' push hooks ({@link Webhooks})
+ * signs in with {@code Authorization: Bearer <token>}; a missing, unknown, expired or revoked token is 401, a token whose scope does not allow the request 403.
  * A token that expires within {@link ApiToken#EXPIRY_WARNING} gets a {@code Kiln-Token-Warning}
  * header on every response. Bound to loopback unless told otherwise: put a reverse proxy with TLS
  * in front of it for other machines.
@@ -53,18 +53,21 @@ public final class ApiServer implements AutoCloseable {
      */
     public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, ServiceMetrics metrics,
             Clock clock) {
-        return start(bindHost, port, tokens, packages, metrics, clock, Optional.empty());
+        return start(bindHost, port, tokens, packages, metrics, clock, Optional.empty(), Optional.empty());
     }
 
     /**
-     * Starts serving, with the build endpoints ({@code /api/v1/builds}) when {@code builds} is given.
+     * Starts serving, with the build endpoints ({@code /api/v1/builds}) when {@code builds} is
+     * given, and the Git hosts' push hooks ({@code /api/v1/hooks/}) when {@code hooks} is: they
+     * sign in with their shared secret, not a token.
      *
      * @throws KilnException BAD_INPUT when the address cannot be bound
      */
     public static ApiServer start(String bindHost, int port, TokenStore tokens, Supplier<List<Nevra>> packages, ServiceMetrics metrics,
-            Clock clock, Optional<BuildsApi> builds) {
+            Clock clock, Optional<BuildsApi> builds, Optional<Webhooks> hooks) {
         Map<String, HttpHandler> contexts = new LinkedHashMap<>();
         builds.ifPresent(api -> contexts.put(BuildsApi.PATH, exchange -> api.handle(exchange, tokens, clock)));
+        hooks.ifPresent(h -> contexts.put(Webhooks.PATH, exchange -> h.handle(exchange, clock)));
         contexts.put("/metrics", exchange -> {
             try (exchange) {
                 if (!only(exchange, "GET")) {
@@ -180,6 +183,20 @@ public final class ApiServer implements AutoCloseable {
         exchange.getResponseHeaders().set("Allow", method);
         exchange.sendResponseHeaders(405, -1);
         return false;
+    }
+
+    /**
+     * Answers a request whose work failed: a {@link KilnException} with its message, 400 for bad
+     * input and 503 for the environment (an engine or repository that does not answer); anything
+     * else is a bug, logged with its stack trace and answered 500 without details.
+     */
+    static void failed(HttpExchange exchange, RuntimeException e, org.slf4j.Logger log) throws IOException {
+        if (e instanceof KilnException k) {
+            json(exchange, k.exitCode() == KilnException.BAD_INPUT ? 400 : 503, Map.of("error", k.getMessage()));
+            return;
+        }
+        log.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
+        json(exchange, 500, Map.of("error", "the service failed: " + e.getClass().getSimpleName()));
     }
 
     static void json(HttpExchange exchange, int status, Object document) throws IOException {

@@ -81,6 +81,15 @@ public final class BuildQueue {
         }
     }
 
+    /** Writes one entry to the audit log (what is no change of a build's state: a webhook's push). */
+    void audit(String actor, String action, String subject) {
+        try (Connection c = database.connect()) {
+            Audit.append(c, clock.instant(), actor, action, subject);
+        } catch (SQLException e) {
+            throw failed("write the audit log", e);
+        }
+    }
+
     private static String describe(Submission s) {
         return (s.packages().isEmpty() ? "changed since " + s.changedSince().orElse("?") : String.join(" ", s.packages()))
                 + " at " + s.ref() + " (" + s.commit() + ")";

@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -56,6 +57,7 @@ public final class BuildRunner implements AutoCloseable {
     private final BuildService.Resident resident;
     private final ServiceMetrics metrics;
     private final Map<String, String> env;
+    private final Consumer<ServiceBuild> ended;
     private final Map<Long, Running> running = new ConcurrentHashMap<>();
     private final ExecutorService builds = Executors.newVirtualThreadPerTaskExecutor();
     private final Object wake = new Object();
@@ -78,9 +80,11 @@ public final class BuildRunner implements AutoCloseable {
     /**
      * @param resident the engine connection and key the service holds for all its builds
      * @param env where targets' credentials come from
+     * @param ended told of each build that ended (not of one the service's stop interrupts); it must return at once
      */
     public BuildRunner(KilnConfig config, SourceMirror source, BuildQueue queue, BuildLogs logs, BuildService.Resident resident,
-            ServiceMetrics metrics, Map<String, String> env) {
+            ServiceMetrics metrics, Map<String, String> env, Consumer<ServiceBuild> ended) {
+        this.ended = ended;
         this.metrics = metrics;
         this.config = config;
         this.source = source;
@@ -153,6 +157,7 @@ public final class BuildRunner implements AutoCloseable {
         Optional<ServiceBuild.State> was = queue.cancel(id, actor, "cancelled by " + actor);
         if (was.equals(Optional.of(ServiceBuild.State.QUEUED))) {
             metrics.buildFinished("cancelled", Duration.ZERO);
+            ended(id);
         }
         Running r = running.get(id);
         if (r != null && was.isPresent()) {
@@ -182,6 +187,14 @@ public final class BuildRunner implements AutoCloseable {
         }
         int removed = resident.engine().removeContainers(LABEL, Long.toString(r.build.id()));
         LOG.info("build #{}: {} ({} container(s) removed)", r.build.id(), why, removed);
+    }
+
+    private void ended(long id) {
+        try {
+            queue.get(id).ifPresent(ended);
+        } catch (RuntimeException e) {
+            LOG.warn("telling of the end of build #{} failed", id, e);
+        }
     }
 
     private void signal() {
@@ -353,6 +366,7 @@ public final class BuildRunner implements AutoCloseable {
             ServiceBuild.State now = queue.get(b.id()).map(ServiceBuild::state).orElse(state);
             log.append("end", now.label() + (message == null ? "" : ": " + message));
         }
+        ended(b.id());
     }
 
     /**

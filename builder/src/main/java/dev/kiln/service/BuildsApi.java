@@ -90,11 +90,8 @@ public final class BuildsApi {
                 case "/log" -> log(exchange, build.get());
                 default -> artifacts(exchange, build.get(), m.group(3));
             }
-        } catch (KilnException e) {
-            ApiServer.json(exchange, e.exitCode() == KilnException.BAD_INPUT ? 400 : 503, Map.of("error", e.getMessage()));
         } catch (RuntimeException e) {
-            LOG.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
-            ApiServer.json(exchange, 500, Map.of("error", "the service failed: " + e.getClass().getSimpleName()));
+            ApiServer.failed(exchange, e, LOG);
         } finally {
             exchange.close();
         }

@@ -48,6 +48,24 @@ class ConfigLoaderTest {
                 .hasMessage("build.pids '-3' must be a positive whole number");
     }
 
+    @Test
+    void serviceReleaseBranchAndNotifyUrl() throws Exception {
+        ServiceConfig defaults = ConfigLoader.load(root, Map.of(), Map.of()).service();
+        assertThat(defaults.releaseBranch()).isEqualTo("main");
+        assertThat(defaults.notifyUrl()).isEmpty();
+        Files.writeString(root.resolve("kiln.yaml"), "service:\n  release-branch: release/9\n  notify: https://ci.example.com/kiln\n");
+        ServiceConfig set = ConfigLoader.load(root, Map.of(), Map.of()).service();
+        assertThat(set.releaseBranch()).isEqualTo("release/9");
+        assertThat(set.notifyUrl()).contains(java.net.URI.create("https://ci.example.com/kiln"));
+        assertThatThrownBy(() -> ConfigLoader.load(root, Map.of("KILN_SERVICE_RELEASE_BRANCH", "-main"), Map.of()))
+                .hasMessage("service.release-branch '-main' is not a branch name: give one like main or release/9");
+        for (String bad : new String[] {"ftp://ci.example.com/kiln", "ci.example.com/kiln", "https://bot:pw@ci.example.com/kiln"}) {
+            assertThatThrownBy(() -> ConfigLoader.load(root, Map.of("KILN_SERVICE_NOTIFY", bad), Map.of()))
+                    .as(bad).isInstanceOfSatisfying(dev.kiln.KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(2))
+                    .hasMessageStartingWith("service.notify is not an http(s) URL").hasMessageNotContaining("pw");
+        }
+    }
+
     private static final String KEY_TEXT = SigningConfig.ARMOR_HEADER + "\n\nlQVYBGZzSECRET\n-----END PGP PRIVATE KEY BLOCK-----\n";
 
     @Test
