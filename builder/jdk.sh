@@ -2,8 +2,13 @@
 # version) to an explicit JAVA_HOME that is JDK 21 or later, else the newest such JDK installed.
 # Versions come from each JDK's `release` file, so no JVM is started to choose one.
 jdk_feature_version() { # $1 = JDK home; prints e.g. 25, or 0
-  local v
-  v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null | head -n 1)
+  # read with bash alone: the launcher runs this at every start, and each sed or head is a process
+  local line v=""
+  if [ -r "$1/release" ]; then
+    while IFS= read -r line || [ -n "$line" ]; do
+      if [[ $line =~ ^JAVA_VERSION=\"([0-9]+) ]]; then v=${BASH_REMATCH[1]}; break; fi
+    done < "$1/release"
+  fi
   echo "${v:-0}"
 }
 

@@ -44,6 +44,7 @@ public class KilnRunner implements ApplicationRunner, ExitCodeGenerator {
         Output out = Output.standard();
         if (args.isEmpty()) {
             if (System.console() != null && !"true".equalsIgnoreCase(System.getenv("CI"))) {
+                registry.getObject().registerCommand(org.springframework.shell.core.utils.Utils.QUIT_COMMAND);
                 shell.getObject().run(new String[0]);
                 return;
             }

@@ -15,7 +15,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class Output {
 
-    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     /**
      * Build log bytes echoed to the terminal per command. An ordinary build prints far less; past it
      * a flood would only fill a CI job's log or a scroll-back buffer, and build.log in the build
@@ -56,7 +55,7 @@ public final class Output {
 
     /** The command's result as one JSON document. */
     public void json(Object document) {
-        out.println(JSON.writeValueAsString(document));
+        out.println(Json.MAPPER.writeValueAsString(document));
         out.flush();
     }
 
@@ -129,5 +128,10 @@ public final class Output {
     public void flush() {
         out.flush();
         err.flush();
+    }
+
+    /** Made on the first JSON document: most commands print none, and the mapper costs a start some 300 classes. */
+    private static final class Json {
+        static final JsonMapper MAPPER = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     }
 }
