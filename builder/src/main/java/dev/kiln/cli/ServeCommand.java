@@ -67,7 +67,13 @@ class ServeCommand {
                                 config.state().resolve("service").resolve("source"), config.root());
                         ServiceDatabase db = TokenCommands.database(config)) {
                     if (invocation.flag("setup")) {
-                        BuildService.prepareBuilder(config.withRoot(source.root()), source.resolve("HEAD"), say, engine);
+                        Optional<String> head = source.head();
+                        if (head.isPresent()) {
+                            BuildService.prepareBuilder(config.withRoot(source.root()), head.get(), say, engine);
+                        } else {
+                            say.notice("the packaging repository has no commit yet: its builder image is built by the next"
+                                    + " ./kiln serve --setup after the first commit");
+                        }
                     }
                     serve(invocation, out, config, engine, key, source, db, bind, port);
                 }

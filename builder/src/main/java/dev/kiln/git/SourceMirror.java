@@ -186,6 +186,20 @@ public final class SourceMirror implements AutoCloseable {
         }
     }
 
+    /** The commit the repository's HEAD names now (fetched first), or empty when it has none yet. */
+    public synchronized Optional<String> head() {
+        fetch();
+        try {
+            ObjectId id = repository.resolve((url.isPresent() ? "refs/remotes/origin/HEAD" : "HEAD") + "^{commit}");
+            if (id == null && url.isPresent()) {
+                id = repository.resolve("HEAD^{commit}");
+            }
+            return Optional.ofNullable(id).map(ObjectId::getName);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private void fetch() {
         if (url.isEmpty()) {
             return;

@@ -51,6 +51,8 @@ class ServiceBuildIT {
             %{_datadir}/slow
             """;
 
+    private static final Duration SILENCE = Duration.ofSeconds(40);
+
     @TempDir
     Path dir;
 
@@ -65,7 +67,8 @@ class ServiceBuildIT {
         String eng = secret(service.run("token", "create", "eng", "--scope", "build", "--json"));
         String rel = secret(service.run("token", "create", "rel", "--scope", "publish", "--json"));
 
-        RunningService serve = RunningService.start(service, Map.of(), "--setup");
+        // a build whose log stays silent this long is stopped; every other build here writes far more often
+        RunningService serve = RunningService.start(service, Map.of("KILN_SERVICE_SILENCE", SILENCE.toSeconds() + "s"), "--setup");
         try (serve) {
             URI base = serve.base();
 
@@ -158,6 +161,16 @@ class ServiceBuildIT {
             waitFor(() -> logText(base, slow, eng).contains("event: end\ndata: {\"state\":\"cancelled\""), Duration.ofSeconds(30),
                     "the end of the cancelled build's log");
             assertThat(post(base, "api/v1/builds/" + slow + "/cancel", eng, "").statusCode()).as("ended already").isEqualTo(409);
+
+            // the same long build, left alone: stopped once its log has been silent for service.silence
+            HttpResponse<String> silent = post(base, "api/v1/builds", eng, "{\"packages\": [\"slow\"], \"ref\": \"main\"}");
+            long quiet = json.readTree(silent.body()).get("id").asLong();
+            waitFor(() -> json.readTree(get(base, "api/v1/builds/" + quiet, eng).body()).get("state").asText().equals("failed"),
+                    SILENCE.plus(Duration.ofMinutes(2)), "the silent build to be stopped");
+            JsonNode stopped = json.readTree(get(base, "api/v1/builds/" + quiet, eng).body());
+            assertThat(stopped.get("message").asText()).contains("silent for service.silence (" + SILENCE.toSeconds() + "s)");
+            assertThat(stopped.get("durationMillis").asLong()).isGreaterThanOrEqualTo(SILENCE.toMillis());
+            assertThat(containers(quiet)).isEmpty();
         }
         assertThat(serve.stderr()).doesNotContain(eng).doesNotContain(rel);
         try (Stream<Path> files = Files.walk(service.root().resolve(".kiln"))) {
