@@ -196,6 +196,14 @@ class WebPageIT {
                 + csrf.group(1), Optional.of("http://" + base.getAuthority()));
         assertThat(same.statusCode()).as(same.body()).isEqualTo(400);
         assertThat(same.body()).contains("package &#39;bad/name&#39; is not a package name");
+
+        // what a person typed comes back escaped, in the message and in the form
+        HttpResponse<String> markup = post(base, "/submit", session, "packages=hello&mode=scratch&ref=" + URLEncoder.encode(
+                "<b id=\"injected\">x</b>", StandardCharsets.UTF_8) + "&csrf=" + csrf.group(1), Optional.empty());
+        assertThat(markup.statusCode()).as(markup.body()).isEqualTo(400);
+        assertThat(markup.body()).contains("ref &#39;&lt;b id=&quot;injected&quot;&gt;x&lt;/b&gt;&#39; is not ")
+                .contains("value=\"&lt;b id=&quot;injected&quot;&gt;x&lt;/b&gt;\"").doesNotContain("<b id=");
+        assertThat(builds(base, eng)).as("no refused POST queued a build").isEqualTo(before);
     }
 
     /** Revoking a token ends the sessions signed in with it at once; cookies behind https are Secure. */
