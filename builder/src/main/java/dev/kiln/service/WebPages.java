@@ -66,7 +66,7 @@ final class WebPages implements HttpHandler {
 
     @Override
     public void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
+        try {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
             if (path.startsWith("/api/")) {
@@ -108,6 +108,8 @@ final class WebPages implements HttpHandler {
         } catch (RuntimeException e) {
             LOG.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), e);
             error(exchange, 500, Optional.empty(), "The service failed: " + e.getClass().getSimpleName());
+        } finally {
+            exchange.close();
         }
     }
 

@@ -2,7 +2,8 @@
  * Kiln as a service, for engineers who build without root, an engine or the signing key: its
  * embedded database (a file of the service's machine; PostgreSQL when configured), the API tokens
  * clients sign in with (stored hashed, with a scope and an expiry) and the append-only audit log of
- * who did what, and the metrics it exports to Prometheus. It holds no build logic: it calls the
+ * who did what, the metrics it exports to Prometheus, and its web page (rendered on the server,
+ * signed in with a session cookie). It holds no build logic: it calls the
  * build pipeline, and the CLI calls it.
  */
 package dev.kiln.service;
