@@ -99,7 +99,7 @@ public final class SourceMirror implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        throw KilnException.badInput("ref '" + ref + "' is not on " + url.orElse(root.toString())
+        throw KilnException.badInput("ref '" + ref + "' is not on " + url.orElse("the service's repository")
                 + ": push it first (git push origin HEAD), or name a branch, tag or commit that is there");
     }
 

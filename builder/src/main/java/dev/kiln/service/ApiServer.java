@@ -24,7 +24,8 @@ import tools.jackson.databind.json.JsonMapper;
  * signs in with {@code Authorization: Bearer <token>}; a missing, unknown, expired or revoked token is 401, a token whose scope does not allow the request 403.
  * A token that expires within {@link ApiToken#EXPIRY_WARNING} gets a {@code Kiln-Token-Warning}
  * header on every response. Bound to loopback unless told otherwise: put a reverse proxy with TLS
- * in front of it for other machines.
+ * in front of it for other machines. With the build endpoints it also serves the web page
+ * ({@link WebPages}) at every other path, signed in with a session cookie.
  *
  * <p>{@code GET /metrics} ({@link ServiceMetrics}, Prometheus' text format) asks for no token, since a
  * scraper has none. That is safe because it tells counts and durations only: no package names, no
@@ -100,6 +101,8 @@ public final class ApiServer implements AutoCloseable {
         contexts.put("/api/v1/packages", exchange -> signedIn(exchange, tokens, clock, Scope.BUILD, token -> Map.of("packages",
                 packages.get().stream().map(n -> Map.of("nevra", n.toString(), "name", n.name(), "version", n.version(),
                         "release", n.release(), "arch", n.arch())).toList())));
+        // the web page answers every other path (a context matches by prefix)
+        builds.ifPresent(api -> contexts.put("/", new WebPages(api, tokens, packages, clock)));
         return new ApiServer(HttpListener.start(bindHost, port, "/", contexts));
     }
 

@@ -9,21 +9,27 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The live logs of the service's builds: one file per build ({@code <id>.log}, one event per line:
- * its kind, a tab, its text), written as the build goes, so a reader can follow a running build
- * and resume from any event after a dropped connection, and a finished build's log is read back
- * from its file after a restart.
+ * its kind, {@code @} and the time in epoch milliseconds, a tab, its text), written as the build
+ * goes, so a reader can follow a running build and resume from any event after a dropped
+ * connection, and a finished build's log is read back from its file after a restart.
  */
 public final class BuildLogs {
 
-    /** One event of a build's log: a stage, a notice, or a line of the build's output. {@code index} counts from 0. */
-    public record Event(long index, String kind, String text) {
+    /**
+     * One event of a build's log: a stage, a notice, or a line of the build's output. {@code index} counts from 0.
+     *
+     * @param at when it was written; empty in logs written before events had times
+     */
+    public record Event(long index, String kind, String text, Optional<Instant> at) {
     }
 
     private final Path folder;
@@ -68,7 +74,15 @@ public final class BuildLogs {
         for (int i = (int) Math.max(0, from); i < lines.size(); i++) {
             String line = lines.get(i);
             int tab = line.indexOf('\t');
-            events.add(tab < 0 ? new Event(i, "log", line) : new Event(i, line.substring(0, tab), line.substring(tab + 1)));
+            if (tab < 0) {
+                events.add(new Event(i, "log", line, Optional.empty()));
+                continue;
+            }
+            String kind = line.substring(0, tab);
+            int at = kind.indexOf('@');
+            Optional<Instant> time = at > 0 && kind.substring(at + 1).matches("\\d{1,18}")
+                    ? Optional.of(Instant.ofEpochMilli(Long.parseLong(kind.substring(at + 1)))) : Optional.empty();
+            events.add(new Event(i, at > 0 ? kind.substring(0, at) : kind, line.substring(tab + 1), time));
         }
         return events;
     }
@@ -118,7 +132,7 @@ public final class BuildLogs {
             }
             try {
                 // one event per line: a line break inside the text would start a false event
-                out.write(kind + "\t" + text.replace('\n', ' ').replace('\r', ' '));
+                out.write(kind + "@" + System.currentTimeMillis() + "\t" + text.replace('\n', ' ').replace('\r', ' '));
                 out.newLine();
                 out.flush();
             } catch (IOException e) {

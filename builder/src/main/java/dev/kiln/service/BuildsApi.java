@@ -48,6 +48,10 @@ public final class BuildsApi {
         this.records = records.toAbsolutePath().normalize();
     }
 
+    BuildRunner runner() {
+        return runner;
+    }
+
     void handle(HttpExchange exchange, TokenStore tokens, Clock clock) throws IOException {
         try {
             String path = exchange.getRequestURI().getPath();
@@ -171,7 +175,7 @@ public final class BuildsApi {
     }
 
     private void cancel(HttpExchange exchange, ApiToken token, ServiceBuild b, Clock clock) throws IOException {
-        if (!b.submitter().equals(token.name()) && !token.scope().allows(Scope.ADMIN)) {
+        if (!mayCancel(token.name(), token.scope(), b)) {
             ApiServer.json(exchange, 403, Map.of("error", "build #" + b.id() + " is " + b.submitter() + "'s: cancelling it needs scope admin"));
             return;
         }
@@ -181,6 +185,11 @@ public final class BuildsApi {
             return;
         }
         ApiServer.json(exchange, 200, full(runner.queue().get(b.id()).orElseThrow(), clock));
+    }
+
+    /** Whether the token named {@code token}, of {@code scope}, may cancel the build: its own, or any with admin. */
+    static boolean mayCancel(String token, Scope scope, ServiceBuild b) {
+        return b.submitter().equals(token) || scope.allows(Scope.ADMIN);
     }
 
     private void resubmit(HttpExchange exchange, ApiToken token, ServiceBuild b, Clock clock) throws IOException {
@@ -197,7 +206,7 @@ public final class BuildsApi {
      * The log as Server-Sent Events: {@code id} is the event's index, {@code event} its kind
      * (stage, notice, log), then one {@code end} event with the final state once the build has ended.
      */
-    private void log(HttpExchange exchange, ServiceBuild b) throws IOException {
+    void log(HttpExchange exchange, ServiceBuild b) throws IOException {
         long from = query(exchange, "from").map(BuildsApi::number).orElse(0L);
         String last = exchange.getRequestHeaders().getFirst("Last-Event-ID");
         if (last != null && last.matches("\\d{1,18}")) {
@@ -254,23 +263,35 @@ public final class BuildsApi {
         }
     }
 
+    /** One file a build made: its name below the records folder, and its size. */
+    record Artifact(String name, long size) {
+    }
+
+    /** The files the build made, by name. */
+    List<Artifact> artifacts(ServiceBuild b) throws IOException {
+        List<Artifact> files = new ArrayList<>();
+        for (Path folder : recordFolders(b)) {
+            try (Stream<Path> walk = Files.walk(folder)) {
+                for (Path f : walk.filter(Files::isRegularFile).sorted().toList()) {
+                    files.add(new Artifact(records.relativize(f).toString(), Files.size(f)));
+                }
+            }
+        }
+        return files;
+    }
+
     /** {@code /artifacts}: the files the build made, by name; {@code /artifacts/<name>}: one of them. */
-    private void artifacts(HttpExchange exchange, ServiceBuild b, String rest) throws IOException {
+    void artifacts(HttpExchange exchange, ServiceBuild b, String rest) throws IOException {
         List<Path> folders = recordFolders(b);
         if (rest == null || rest.equals("/")) {
             List<Map<String, Object>> files = new ArrayList<>();
-            for (Path folder : folders) {
-                try (Stream<Path> walk = Files.walk(folder)) {
-                    for (Path f : walk.filter(Files::isRegularFile).sorted().toList()) {
-                        String name = records.relativize(f).toString();
-                        files.add(Map.of("name", name, "size", Files.size(f), "url", PATH + "/" + b.id() + "/artifacts/" + name));
-                    }
-                }
+            for (Artifact a : artifacts(b)) {
+                files.add(Map.of("name", a.name(), "size", a.size(), "url", PATH + "/" + b.id() + "/artifacts/" + a.name()));
             }
             ApiServer.json(exchange, 200, Map.of("artifacts", files));
             return;
         }
-        Path file = records.resolve(URLDecoder.decode(rest.substring(1), StandardCharsets.UTF_8)).normalize();
+        Path file = records.resolve(rest.substring(1)).normalize(); // getPath() is decoded already: a + stays a +
         if (folders.stream().noneMatch(file::startsWith) || !Files.isRegularFile(file)) {
             ApiServer.json(exchange, 404, Map.of("error", "build #" + b.id() + " made no " + rest.substring(1)));
             return;
@@ -285,7 +306,7 @@ public final class BuildsApi {
     }
 
     /** The build record folders of the packages the build built, from its result. */
-    private List<Path> recordFolders(ServiceBuild b) {
+    List<Path> recordFolders(ServiceBuild b) {
         List<Path> folders = new ArrayList<>();
         b.result().map(JSON::readTree).ifPresent(doc -> doc.path("builds").forEach(built -> {
             if (built.hasNonNull("record")) {

@@ -158,6 +158,18 @@ public final class TokenStore {
         }
     }
 
+    /**
+     * The token named {@code name}, if it signs in now (not revoked, not expired): a web session,
+     * which keeps the token's name and never its secret, checks it on every request with this.
+     */
+    public Optional<ApiToken> valid(String name) {
+        try (Connection c = database.connect()) {
+            return find(c, name).filter(t -> t.validAt(clock.instant()));
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot check token " + name, e);
+        }
+    }
+
     private static Optional<ApiToken> find(Connection c, String name) throws SQLException {
         try (PreparedStatement q = c.prepareStatement("SELECT name, scope, created_at, expires_at, revoked_at FROM api_token WHERE name = ?")) {
             q.setString(1, name);

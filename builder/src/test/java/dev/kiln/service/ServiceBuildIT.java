@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ServiceBuildIT {
 
-    private static final String SLOW_SPEC = """
+    /** A package whose build sleeps for ten minutes: one to cancel. */
+    static final String SLOW_SPEC = """
             Name:           slow
             Version:        1.0
             Release:        1
@@ -234,9 +235,10 @@ class ServiceBuildIT {
         }
     }
 
-    private String secret(KilnProject.Result made) throws Exception {
+    /** The secret that {@code token create --json} printed. */
+    static String secret(KilnProject.Result made) throws Exception {
         assertThat(made.exitCode()).as(made.describe()).isZero();
-        return json.readTree(made.stdout()).get("secret").asText();
+        return new ObjectMapper().readTree(made.stdout()).get("secret").asText();
     }
 
     private HttpResponse<String> get(URI base, String path, String token) {

@@ -112,6 +112,30 @@ abstract class TokenStoreCases {
     }
 
     @Test
+    void aWebSessionLastsTwelveHoursAtMostOrUntilItsTokenExpiresAndItsTokenIsCheckedByName() {
+        MovableClock clock = new MovableClock();
+        TokenStore tokens = new TokenStore(database(), clock);
+        ApiToken shortLived = tokens.create("short", Scope.BUILD, Optional.of(Duration.ofHours(2)), "t").token();
+        ApiToken longLived = tokens.create("long", Scope.PUBLISH, Optional.of(Duration.ofDays(30)), "t").token();
+        WebSessions sessions = new WebSessions(tokens, clock);
+
+        WebSessions.Session first = sessions.open(shortLived);
+        WebSessions.Session second = sessions.open(longLived);
+        assertThat(first.expires()).as("the token's expiry").isEqualTo(clock.now.plus(Duration.ofHours(2)));
+        assertThat(second.expires()).as("twelve hours").isEqualTo(clock.now.plus(WebSessions.LIFETIME));
+        assertThat(second.scope()).isEqualTo(Scope.PUBLISH);
+        assertThat(first.id()).isNotEqualTo(second.id()).isNotEqualTo(first.csrf()).hasSizeGreaterThanOrEqualTo(43);
+        assertThat(first.toString()).doesNotContain(first.id()).doesNotContain(first.csrf());
+
+        assertThat(tokens.valid("long")).get().extracting(ApiToken::created).isEqualTo(longLived.created());
+        assertThat(tokens.valid("nobody")).isEmpty();
+        clock.now = clock.now.plus(Duration.ofHours(2));
+        assertThat(tokens.valid("short")).as("expired").isEmpty();
+        tokens.revoke("long", "t");
+        assertThat(tokens.valid("long")).as("revoked").isEmpty();
+    }
+
+    @Test
     void theDatabaseHoldsOnlyTheHashOfASecret() throws Exception {
         TokenStore.Created made;
         try (ServiceDatabase db = open()) {
