@@ -156,8 +156,9 @@ class ServiceLoadIT {
                     continue;
                 }
                 String log = Files.readString(logFile, StandardCharsets.UTF_8);
-                long starts = log.lines().filter(l -> l.startsWith("stage\tStart: build #" + id + " ")).count();
-                long ends = log.lines().filter(l -> l.startsWith("end\t")).count();
+                // one event a line: its kind, @ and its time, a tab, its text
+                long starts = log.lines().filter(l -> l.matches("stage(@\\d+)?\tStart: build #" + id + " .*")).count();
+                long ends = log.lines().filter(l -> l.matches("end(@\\d+)?\t.*")).count();
                 assertThat(starts).as(id + " started as often as it says\n" + log).isEqualTo(b.get("attempt").asLong());
                 assertThat(ends).as(id + " ended once\n" + log).isEqualTo(1);
             }
