@@ -62,29 +62,90 @@ public final class BuildLogs {
 
     /** The events from {@code from} on, as far as they are written now. */
     public List<Event> read(long id, long from) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file(id), StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            return List.of();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        try (Follower f = follow(id, from)) {
+            return f.next();
         }
-        List<Event> events = new ArrayList<>();
-        for (int i = (int) Math.max(0, from); i < lines.size(); i++) {
-            String line = lines.get(i);
-            int tab = line.indexOf('\t');
-            if (tab < 0) {
-                events.add(new Event(i, "log", line, Optional.empty()));
-                continue;
+    }
+
+    /**
+     * A reader of the build's log from event {@code from} on that keeps its place: each
+     * {@link Follower#next} reads only what was written since, so following a long log costs its
+     * length once, not once per new line.
+     */
+    public Follower follow(long id, long from) {
+        return new Follower(file(id), from);
+    }
+
+    /** See {@link #follow}. Reads whole lines only: a line being written is read once it ends. */
+    public static final class Follower implements AutoCloseable {
+        private final Path file;
+        private final long from;
+        private java.nio.channels.FileChannel channel;
+        private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+        private long index;
+
+        private Follower(Path file, long from) {
+            this.file = file;
+            this.from = Math.max(0, from);
+        }
+
+        /** The events written since the last call (from {@code from} on), in order. */
+        public List<Event> next() {
+            List<Event> events = new ArrayList<>();
+            try {
+                if (channel == null) {
+                    if (!Files.exists(file)) {
+                        return events; // not begun yet
+                    }
+                    channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ);
+                }
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(64 * 1024);
+                while (channel.read(buffer.clear()) > 0) {
+                    byte[] bytes = buffer.array();
+                    int start = 0;
+                    for (int i = 0; i < buffer.position(); i++) {
+                        if (bytes[i] == '\n') {
+                            pending.write(bytes, start, i - start);
+                            String line = pending.toString(StandardCharsets.UTF_8);
+                            pending.reset();
+                            if (index >= from) {
+                                events.add(parse(index, line));
+                            }
+                            index++;
+                            start = i + 1;
+                        }
+                    }
+                    pending.write(bytes, start, buffer.position() - start);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            String kind = line.substring(0, tab);
-            int at = kind.indexOf('@');
-            Optional<Instant> time = at > 0 && kind.substring(at + 1).matches("\\d{1,18}")
-                    ? Optional.of(Instant.ofEpochMilli(Long.parseLong(kind.substring(at + 1)))) : Optional.empty();
-            events.add(new Event(i, at > 0 ? kind.substring(0, at) : kind, line.substring(tab + 1), time));
+            return events;
         }
-        return events;
+
+        @Override
+        public void close() {
+            try {
+                if (channel != null) {
+                    channel.close();
+                }
+            } catch (IOException e) {
+                // read only
+            }
+        }
+    }
+
+    /** One line of a log file as its event: {@code kind[@millis]<TAB>text}; a line without a tab is output. */
+    private static Event parse(long index, String line) {
+        int tab = line.indexOf('\t');
+        if (tab < 0) {
+            return new Event(index, "log", line, Optional.empty());
+        }
+        String kind = line.substring(0, tab);
+        int at = kind.indexOf('@');
+        Optional<Instant> time = at > 0 && kind.substring(at + 1).matches("\\d{1,18}")
+                ? Optional.of(Instant.ofEpochMilli(Long.parseLong(kind.substring(at + 1)))) : Optional.empty();
+        return new Event(index, at > 0 ? kind.substring(0, at) : kind, line.substring(tab + 1), time);
     }
 
     /**

@@ -218,12 +218,12 @@ public final class BuildsApi {
         exchange.sendResponseHeaders(200, 0);
         OutputStream out = exchange.getResponseBody();
         BuildLogs logs = runner.logs();
-        long next = from;
         long idle = System.nanoTime();
-        try {
+        try (BuildLogs.Follower follower = logs.follow(b.id(), from)) {
+            long next = from;
             while (true) {
                 boolean writing = logs.writing(b.id());
-                List<BuildLogs.Event> events = logs.read(b.id(), next);
+                List<BuildLogs.Event> events = follower.next();
                 for (BuildLogs.Event e : events) {
                     if (e.kind().equals("end")) {
                         continue; // sent last, from the database
@@ -235,8 +235,9 @@ public final class BuildsApi {
                     out.flush();
                     idle = System.nanoTime();
                 }
-                ServiceBuild now = runner.queue().get(b.id()).orElse(b);
-                if (now.state().ended() && !writing) {
+                // a build's log closes after its end is in the database: only then can it have ended
+                ServiceBuild now = writing ? b : runner.queue().get(b.id()).orElse(b);
+                if (!writing && now.state().ended()) {
                     Map<String, Object> end = new LinkedHashMap<>();
                     end.put("state", now.state().label());
                     end.put("exitCode", now.exitCode().orElse(null));
