@@ -259,17 +259,7 @@ public final class BuildQueue {
                 ServiceBuild.State.parse(rs.getString(9)), rs.getInt(10), Instant.ofEpochMilli(rs.getLong(11)),
                 instant(rs, 12), instant(rs, 13), Optional.ofNullable((Integer) rs.getObject(14, Integer.class)),
                 Optional.ofNullable(rs.getString(15)), Optional.ofNullable(rs.getString(16)),
-                Optional.ofNullable(rs.getString(17)).map(BuildQueue::bump));
-    }
-
-    private static ServiceBuild.Bump bump(String text) {
-        tools.jackson.databind.JsonNode doc = JSON.readTree(text);
-        List<String> drop = new ArrayList<>();
-        doc.path("dropPatches").forEach(p -> drop.add(p.asString()));
-        java.util.Set<dev.kiln.pipeline.BumpRequest.Option> options = java.util.EnumSet.noneOf(dev.kiln.pipeline.BumpRequest.Option.class);
-        doc.path("options").forEach(o -> options.add(dev.kiln.pipeline.BumpRequest.Option.valueOf(o.asString())));
-        return new ServiceBuild.Bump(doc.path("to").asString(), drop, options, doc.path("authorName").asString(),
-                doc.path("authorEmail").asString());
+                Optional.ofNullable(rs.getString(17)).map(text -> ServiceBuild.Bump.parse(JSON.readTree(text))));
     }
 
     private static Optional<Instant> instant(ResultSet rs, int column) throws SQLException {

@@ -130,32 +130,10 @@ public final class BuildsApi {
             ApiServer.forbidden(exchange, token.get(), mode.needs());
             return;
         }
-        Optional<ServiceBuild.Bump> bump = body.hasNonNull("bump") ? Optional.of(bump(body.get("bump"))) : Optional.empty();
+        Optional<ServiceBuild.Bump> bump = body.hasNonNull("bump") ? Optional.of(ServiceBuild.Bump.parse(body.get("bump"))) : Optional.empty();
         ServiceBuild b = runner.submit(packages, since, ref, mode, body.path("acceptChanges").asBoolean(false), bump, token.get().name());
         exchange.getResponseHeaders().set("Location", PATH + "/" + b.id());
         ApiServer.json(exchange, 201, b.document(clock.instant()));
-    }
-
-    /** The bump of a submission: {@code {"to": "1.1", "dropPatches": [], "options": ["AUTO_DROP"], "authorName", "authorEmail"}}. */
-    private static ServiceBuild.Bump bump(JsonNode doc) {
-        String to = doc.path("to").asString("");
-        String name = doc.path("authorName").asString("");
-        String email = doc.path("authorEmail").asString("");
-        if (to.isBlank() || name.isBlank() || email.isBlank()) {
-            throw KilnException.badInput("a bump needs to, authorName and authorEmail (the Git author its commit is made as)");
-        }
-        List<String> drop = new ArrayList<>();
-        doc.path("dropPatches").forEach(p -> drop.add(p.asString()));
-        java.util.Set<dev.kiln.pipeline.BumpRequest.Option> options = java.util.EnumSet.noneOf(dev.kiln.pipeline.BumpRequest.Option.class);
-        for (JsonNode o : doc.path("options")) {
-            try {
-                options.add(dev.kiln.pipeline.BumpRequest.Option.valueOf(o.asString()));
-            } catch (IllegalArgumentException e) {
-                throw KilnException.badInput("bump option '" + o.asString() + "' is not one of "
-                        + java.util.Arrays.toString(dev.kiln.pipeline.BumpRequest.Option.values()));
-            }
-        }
-        return new ServiceBuild.Bump(to, drop, options, name, email);
     }
 
     private void list(HttpExchange exchange, TokenStore tokens, Clock clock) throws IOException {

@@ -41,6 +41,33 @@ public record ServiceBuild(long id, List<String> packages, Optional<String> chan
             return new dev.kiln.pipeline.BumpRequest(pkg, to, dropPatches, all);
         }
 
+        /**
+         * The bump {@link #document} wrote, or a client sent:
+         * {@code {"to": "1.1", "dropPatches": [], "options": ["AUTO_DROP"], "authorName", "authorEmail"}}.
+         *
+         * @throws KilnException BAD_INPUT for a missing field or an unknown option
+         */
+        public static Bump parse(tools.jackson.databind.JsonNode doc) {
+            String to = doc.path("to").asString("");
+            String name = doc.path("authorName").asString("");
+            String email = doc.path("authorEmail").asString("");
+            if (to.isBlank() || name.isBlank() || email.isBlank()) {
+                throw dev.kiln.KilnException.badInput("a bump needs to, authorName and authorEmail (the Git author its commit is made as)");
+            }
+            List<String> drop = new java.util.ArrayList<>();
+            doc.path("dropPatches").forEach(p -> drop.add(p.asString()));
+            java.util.Set<dev.kiln.pipeline.BumpRequest.Option> options = java.util.EnumSet.noneOf(dev.kiln.pipeline.BumpRequest.Option.class);
+            for (tools.jackson.databind.JsonNode o : doc.path("options")) {
+                try {
+                    options.add(dev.kiln.pipeline.BumpRequest.Option.valueOf(o.asString()));
+                } catch (IllegalArgumentException e) {
+                    throw dev.kiln.KilnException.badInput("bump option '" + o.asString() + "' is not one of "
+                            + java.util.Arrays.toString(dev.kiln.pipeline.BumpRequest.Option.values()));
+                }
+            }
+            return new Bump(to, drop, options, name, email);
+        }
+
         Map<String, Object> document() {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("to", to);
