@@ -49,6 +49,15 @@ public final class BumpService {
     }
 
     public BumpResult bump(BumpRequest request) {
+        return bump(request, (branch, commit) -> { });
+    }
+
+    /**
+     * As {@link #bump(BumpRequest)}; {@code committed} is told the branch and commit as soon as the
+     * commit is made, before the build (the service pushes the branch there, so a build that fails
+     * still leaves it to fix).
+     */
+    public BumpResult bump(BumpRequest request, java.util.function.BiConsumer<String, String> committed) {
         String pkg = request.packageName();
         String to = request.toVersion();
         if (!VERSION.matcher(to).matches() || !Character.isLetterOrDigit(to.charAt(0))) {
@@ -173,6 +182,7 @@ public final class BumpService {
                 listener.notice("committed " + commit.substring(0, 12) + " on branch " + branch);
             }
         }
+        committed.accept(branch, commit);
         List<BuildResult> builds = List.of();
         if (request.build() && todo.isEmpty()) {
             BuildService service = new BuildService(config, listener);

@@ -5,8 +5,6 @@ import dev.kiln.config.KilnConfig;
 import dev.kiln.container.DockerEngine;
 import dev.kiln.git.SourceMirror;
 import dev.kiln.pipeline.BuildListener;
-import dev.kiln.pipeline.BuildResult;
-import dev.kiln.pipeline.BumpRequest;
 import dev.kiln.pipeline.BumpResult;
 import dev.kiln.pipeline.BumpService;
 import dev.kiln.pipeline.BuildOutcome;
@@ -114,11 +112,6 @@ public final class BuildRunner implements AutoCloseable {
         return logs;
     }
 
-    /** How many builds run now. */
-    public int runningCount() {
-        return running.size();
-    }
-
     /** Resolves the ref (and the --changed-since ref) to commits, then queues the build. */
     public ServiceBuild submit(List<String> packages, Optional<String> changedSince, String ref, ServiceBuild.Mode mode,
             boolean acceptChanges, String submitter) {
@@ -141,8 +134,11 @@ public final class BuildRunner implements AutoCloseable {
         }
         String commit = source.resolve(ref);
         Optional<String> since = changedSince.map(source::resolve);
-        ServiceBuild b = queue.submit(new BuildQueue.Submission(packages, since, ref, commit, mode, acceptChanges, bump),
-                submitter);
+        return queued(new BuildQueue.Submission(packages, since, ref, commit, mode, acceptChanges, bump), submitter);
+    }
+
+    private ServiceBuild queued(BuildQueue.Submission submission, String submitter) {
+        ServiceBuild b = queue.submit(submission, submitter);
         metrics.buildQueued();
         signal();
         return b;
@@ -170,11 +166,8 @@ public final class BuildRunner implements AutoCloseable {
 
     /** Queues a new build of what an ended one built, at the same commit. */
     public ServiceBuild resubmit(ServiceBuild b, String submitter) {
-        ServiceBuild again = queue.submit(new BuildQueue.Submission(b.packages(), b.changedSince(), b.ref(), b.commit(), b.mode(),
-                b.acceptChanges(), b.bump()), submitter);
-        metrics.buildQueued();
-        signal();
-        return again;
+        return queued(new BuildQueue.Submission(b.packages(), b.changedSince(), b.ref(), b.commit(), b.mode(), b.acceptChanges(),
+                b.bump()), submitter);
     }
 
     private void stop(Running r, String why) {
@@ -378,34 +371,14 @@ public final class BuildRunner implements AutoCloseable {
         Path work = config.state().resolve("service").resolve("work").resolve(Long.toString(b.id()));
         try (SourceMirror.Worktree tree = source.worktree(b.commit(), work, order.authorName(), order.authorEmail())) {
             KilnConfig at = config.withRoot(tree.root());
-            BumpRequest request = order.request(b.packages().getFirst(), b.mode());
-            // committed and pushed before the build: a build that fails still leaves the branch to fix
-            BumpRequest commitOnly = new BumpRequest(request.packageName(), request.toVersion(), request.dropPatches(),
-                    with(request.options(), BumpRequest.Option.NO_BUILD));
-            BumpResult edited = new BumpService(at, listener).with(lent).bump(commitOnly);
-            listener.stage("Start: push branch " + edited.branch());
-            tree.push(edited.branch());
-            listener.notice("pushed branch " + edited.branch() + " (" + edited.commit().substring(0, 12) + "): git fetch origin "
-                    + edited.branch());
-            List<BuildResult> builds = List.of();
-            List<String> todo = new ArrayList<>(edited.todo());
-            if (request.build() && edited.todo().isEmpty()) {
-                List<String> command = List.of("kiln", "serve", "bump", "#" + b.id(), request.packageName(), "--to=" + request.toVersion());
-                builds = new BuildService(at, listener, at.target(Optional.empty()), env).with(lent).build(BuildRequest.of(
-                        List.of(request.packageName()), edited.commit(), request.publish(), request.acceptChanges(), command));
-            } else if (request.build()) {
-                todo.add("build it once the above is done: ./kiln build " + request.packageName() + " --rev " + edited.branch());
-            }
-            return new BumpResult(edited.packageName(), edited.fromVersion(), edited.toVersion(), edited.release(), edited.dropped(),
-                    edited.keptPatches(), edited.branch(), edited.commit(), List.copyOf(todo), builds).document(at);
+            BumpResult r = new BumpService(at, listener).with(lent).bump(order.request(b.packages().getFirst(), b.mode()),
+                    (branch, commit) -> {
+                        listener.stage("Start: push branch " + branch);
+                        tree.push(branch);
+                        listener.notice("pushed branch " + branch + " (" + commit.substring(0, 12) + "): git fetch origin " + branch);
+                    });
+            return r.document(at);
         }
-    }
-
-    private static java.util.Set<BumpRequest.Option> with(java.util.Set<BumpRequest.Option> options, BumpRequest.Option more) {
-        java.util.Set<BumpRequest.Option> all = java.util.EnumSet.noneOf(BumpRequest.Option.class);
-        all.addAll(options);
-        all.add(more);
-        return all;
     }
 
     /**
