@@ -164,8 +164,8 @@ public final class ContainerArchive {
     }
 
     /**
-     * Extracts the tar that the engine returns for a folder (entries start with the folder's own
-     * name) into {@code hostDir}: regular files only, refused whole if any entry is unsafe or the
+     * Extracts the tar of a container's folder (entries start with the folder's own name, see
+     * {@link BuildContainer.Exchange}) into {@code hostDir}: regular files only, refused whole if any entry is unsafe or the
      * output exceeds {@link ContainerLimits#OUTPUT_MAX_FILES} or {@link ContainerLimits#OUTPUT_MAX_BYTES}.
      * Returns the written files.
      */
@@ -249,7 +249,7 @@ public final class ContainerArchive {
         }
     }
 
-    private static KilnException tooMuch(String what) {
+    static KilnException tooMuch(String what) {
         return KilnException.buildFailed("The build's output folder holds " + what
                 + "; nothing was copied out: the build must leave only its RPMs there");
     }

@@ -5,14 +5,12 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
 import dev.kiln.ExitHook;
 import dev.kiln.KilnException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -148,19 +146,14 @@ public final class DependencyImage {
             return new Handle(engine, builderImageId, false, log);
         }
         Map<String, Path> sorted = new TreeMap<>(rpms);
+        Map<String, ContainerArchive.Content> files = new LinkedHashMap<>();
+        sorted.forEach((name, path) -> files.put("kiln-deps/" + name, ContainerArchive.Content.of(path)));
+        // Owned by root: the root step removes them again, and root holds no right over another user's files here.
         try (BuildContainer installer = installer(engine, builderImageId, sorted, limits)) {
-            Map<String, ContainerArchive.Content> files = new LinkedHashMap<>();
-            sorted.forEach((name, path) -> files.put("kiln-deps/" + name, ContainerArchive.Content.of(path)));
-            // Owned by root: the root step removes them again, and root holds no right over another user's files here.
-            try (InputStream tar = ContainerArchive.stream(files, ContainerArchive.Owner.ROOT)) {
-                installer.copyIn(tar, "/tmp");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
             String tag = installer.id().substring(0, 12);
             log.accept("installing " + String.join(", ", sorted.keySet()) + " into " + REPOSITORY + ":" + tag
                     + " (without their scriptlets and triggers)");
-            int exit = installer.run(log);
+            int exit = installer.run(files, ContainerArchive.Owner.ROOT, log);
             if (exit != 0) {
                 throw KilnException.buildFailed("installing the build dependencies " + sorted.keySet() + " failed (rpm exit "
                         + exit + "); see the lines above in the build log");
@@ -194,6 +187,6 @@ public final class DependencyImage {
         command.addAll(RPM_INSTALL);
         new TreeMap<>(rpms).keySet().forEach(name -> command.add(DEPS_DIR + "/" + name));
         return BuildContainer.create(engine, builderImageId, limits, command, Map.of(),
-                new BuildContainer.RunAs("0:0", RPM_CAPABILITIES));
+                Optional.of(BuildContainer.Exchange.into("/tmp")), new BuildContainer.RunAs("0:0", RPM_CAPABILITIES));
     }
 }

@@ -14,9 +14,6 @@ import dev.kiln.source.SourceCache;
 import dev.kiln.source.SourceFetcher;
 import dev.kiln.source.SourcesFile;
 import dev.kiln.specfile.EvaluatedSpec;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -136,17 +133,13 @@ final class PackageBuild {
         if (dist != null) {
             env.put("KILN_DIST", dist);
         }
-        try (BuildContainer container = BuildContainer.create(engine, imageId, limits(), command, env)) {
-            try (InputStream tar = RpmbuildInput.tar(in, remote)) {
-                container.copyIn(tar, RpmbuildInput.HOME);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        BuildContainer.Exchange files = BuildContainer.Exchange.into(RpmbuildInput.HOME).andBack(RpmbuildInput.HOME + "/out");
+        try (BuildContainer container = BuildContainer.create(engine, imageId, limits(), command, env, files)) {
+            BuildContainer.Result result = container.run(RpmbuildInput.files(in, remote), logged::log, outDir);
+            if (result.exitCode() != 0) {
+                throw RpmbuildFailure.explain(in, record.log(), result.exitCode());
             }
-            int exit = container.run(logged::log);
-            if (exit != 0) {
-                throw RpmbuildFailure.explain(in, record.log(), exit);
-            }
-            return container.copyOut(RpmbuildInput.HOME + "/out", outDir);
+            return result.files();
         }
     }
 

@@ -5,9 +5,6 @@ import dev.kiln.container.BuildContainer;
 import dev.kiln.container.ContainerArchive;
 import dev.kiln.container.ContainerLimits;
 import dev.kiln.container.DockerEngine;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -92,13 +89,9 @@ final class PatchTrial {
                 lastLines.removeFirst();
             }
         };
-        try (BuildContainer container = BuildContainer.create(engine, imageId, limits, List.of("sh", HOME + "/trial.sh"), env)) {
-            try (InputStream tar = ContainerArchive.stream(files)) {
-                container.copyIn(tar, HOME);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            int exit = container.run(collect);
+        try (BuildContainer container = BuildContainer.create(engine, imageId, limits, List.of("sh", HOME + "/trial.sh"), env,
+                BuildContainer.Exchange.into(HOME))) {
+            int exit = container.run(files, collect);
             if (exit != 0) {
                 throw KilnException.buildFailed("trying the patches against " + sourceName + " failed (exit " + exit + "): "
                         + String.join(" / ", lastLines));

@@ -1,7 +1,6 @@
 package dev.kiln.pipeline;
 
 import dev.kiln.container.ContainerArchive;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -58,10 +57,10 @@ final class RpmbuildInput {
     }
 
     /**
-     * The tar as a stream: remote sources are read from the cache while the engine takes the
-     * tar, so a source larger than the heap goes in as well. Close it after the copy.
+     * The files (path below {@link #HOME} -> content): remote sources are read from the cache while
+     * they are sent, so a source larger than the heap goes in as well.
      */
-    static InputStream tar(PackageInputs in, Map<String, Path> remoteSources) {
+    static Map<String, ContainerArchive.Content> files(PackageInputs in, Map<String, Path> remoteSources) {
         Map<String, ContainerArchive.Content> files = new LinkedHashMap<>();
         files.put("kiln-build.sh", ContainerArchive.Content.of(SCRIPT.getBytes(StandardCharsets.UTF_8)));
         byte[] macros = in.builderContext().get(BuilderSession.MACROS_FILE);
@@ -72,6 +71,6 @@ final class RpmbuildInput {
         in.localSources().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(bytes)));
         in.patches().forEach((name, bytes) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(bytes)));
         remoteSources.forEach((name, path) -> files.put("rpmbuild/SOURCES/" + name, ContainerArchive.Content.of(path)));
-        return ContainerArchive.stream(files);
+        return files;
     }
 }

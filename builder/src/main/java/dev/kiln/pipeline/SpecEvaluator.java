@@ -10,7 +10,6 @@ import dev.kiln.specfile.EvaluatedSpec;
 import dev.kiln.specfile.RpmOutput;
 import dev.kiln.specfile.SpecDocument;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -196,24 +195,19 @@ final class SpecEvaluator {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        BuildContainer.Exchange exchange = BuildContainer.Exchange.into(HOME).andBack(HOME + "/eval-result");
         try (BuildContainer container = BuildContainer.create(session.engine(), imageId, limits,
-                List.of("sh", HOME + "/kiln-eval.sh"), environment(HOME))) {
-            try (InputStream tar = ContainerArchive.stream(files)) {
-                container.copyIn(tar, HOME);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+                List.of("sh", HOME + "/kiln-eval.sh"), environment(HOME), exchange)) {
             List<String> said = new ArrayList<>();
-            int exit = container.run(line -> {
+            BuildContainer.Result result = container.run(files, line -> {
                 if (said.size() < 20) {
                     said.add(line);
                 }
-            });
-            if (exit != 0) {
-                throw KilnException.buildFailed("reading specs with rpm in builder " + session.builder() + " failed (exit " + exit
+            }, out);
+            if (result.exitCode() != 0) {
+                throw KilnException.buildFailed("reading specs with rpm in builder " + session.builder() + " failed (exit " + result.exitCode()
                         + "): " + String.join(" / ", said));
             }
-            container.copyOut(HOME + "/eval-result", out);
             return outputs(out.resolve("out.tar"), specs);
         } finally {
             ContainerArchive.deleteTree(out);

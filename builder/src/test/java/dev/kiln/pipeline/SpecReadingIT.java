@@ -153,10 +153,12 @@ class SpecReadingIT {
                 """;
         Map<String, List<String>> lines = new TreeMap<>();
         try (BuildContainer c = BuildContainer.create(session.engine(), session.image().imageId(), PackageBuild.limits(
-                ConfigLoader.load(project.root(), Map.of(), Map.of())), List.of("sh", "-c", script), Map.of("HOME", "/home/builder"))) {
-            c.copyIn(ContainerArchive.pack(files), "/home/builder");
+                ConfigLoader.load(project.root(), Map.of(), Map.of())), List.of("sh", "-c", script), Map.of("HOME", "/home/builder"),
+                BuildContainer.Exchange.into("/home/builder"))) {
             String[] current = {null};
-            int exit = c.run(line -> {
+            Map<String, ContainerArchive.Content> contents = new TreeMap<>();
+            files.forEach((name, bytes) -> contents.put(name, ContainerArchive.Content.of(bytes)));
+            int exit = c.run(contents, line -> {
                 if (line.startsWith("== ")) {
                     current[0] = line.substring(3);
                     lines.put(current[0], new ArrayList<>());
