@@ -5,10 +5,7 @@ import dev.kiln.config.KilnConfig;
 import dev.kiln.config.TargetConfig;
 import dev.kiln.repo.CheckMetrics;
 import dev.kiln.repo.CheckReport;
-import dev.kiln.repo.PublishTarget;
 import dev.kiln.repo.RepositoryCheck;
-import dev.kiln.repo.ServedRepository;
-import dev.kiln.repo.Targets;
 import dev.kiln.rpm.SigningKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +53,8 @@ class RepoCheckCommand {
                 // a monitoring host should not hold the release key: its public half verifies as well
                 SigningKey key = invocation.value("public-key").map(k -> SigningKey.publicOnly(Path.of(k).toAbsolutePath()))
                         .orElseGet(() -> dev.kiln.pipeline.Keys.load(config.signing()));
-                CheckReport report = check(config, target, replicas, key, install);
+                CheckReport report = new RepositoryCheck(key, Clock.systemUTC()).run(target, replicas, install, System.getenv(), config.cache(),
+                        config.cache().resolve("check"));
                 render(report, target, metrics, invocation.flag("json"), out);
                 // after the report, so a metrics folder that refuses the file does not hide what the check found
                 metrics.ifPresent(file -> CheckMetrics.write(file, report, Instant.now()));
@@ -76,36 +74,6 @@ class RepoCheckCommand {
             throw KilnException.badInput("repo check: --metrics " + value + " is a folder: name a file in it, e.g. " + file.resolve("kiln-repo.prom"));
         }
         return file;
-    }
-
-    private static CheckReport check(KilnConfig config, TargetConfig target, List<TargetConfig> replicaConfigs, SigningKey key,
-            boolean install) {
-        Map<String, String> env = System.getenv();
-        Path scratch = config.cache().resolve("check");
-        List<AutoCloseable> opened = new ArrayList<>();
-        try {
-            PublishTarget checked = open(opened, Targets.open(target, env, config.cache()));
-            ServedRepository served = open(opened, ServedRepository.open(checked, env, scratch));
-            Map<String, ServedRepository> replicas = new LinkedHashMap<>();
-            for (TargetConfig r : replicaConfigs) {
-                PublishTarget replica = open(opened, Targets.open(r, env, config.cache()));
-                replicas.put(r.name(), open(opened, ServedRepository.open(replica, env, scratch)));
-            }
-            return new RepositoryCheck(key, Clock.systemUTC()).run(target.name(), served, install, replicas);
-        } finally {
-            for (AutoCloseable c : opened.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    // closing a reader or a loopback server; the check's result stands
-                }
-            }
-        }
-    }
-
-    private static <T extends AutoCloseable> T open(List<AutoCloseable> opened, T resource) {
-        opened.add(resource);
-        return resource;
     }
 
     private static void render(CheckReport report, TargetConfig target, Optional<Path> metrics, boolean json, Output out) {

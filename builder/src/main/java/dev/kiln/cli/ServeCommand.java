@@ -8,6 +8,7 @@ import dev.kiln.pipeline.BuildListener;
 import dev.kiln.pipeline.BuildService;
 import dev.kiln.pipeline.Keys;
 import dev.kiln.repo.DirectoryRepository;
+import dev.kiln.repo.RepositoryCheck;
 import dev.kiln.rpm.SigningKey;
 import dev.kiln.service.ApiServer;
 import dev.kiln.service.BuildLogs;
@@ -16,6 +17,7 @@ import dev.kiln.service.BuildQueue;
 import dev.kiln.service.BuildRunner;
 import dev.kiln.service.BuildsApi;
 import dev.kiln.service.ServiceBuild;
+import dev.kiln.service.ServiceCanary;
 import dev.kiln.service.ServiceDatabase;
 import dev.kiln.service.ServiceMetrics;
 import dev.kiln.service.TokenStore;
@@ -61,7 +63,7 @@ class ServeCommand {
                 // created once for the life of the service and handed to what serves requests
                 SigningKey key = invocation.flag("setup") ? Keys.loadOrCreate(config.signing(), config.state(), say) : key(config);
                 try (DockerEngine engine = invocation.flag("setup") ? DockerEngine.connect(config.state(), say::notice)
-                                : DockerEngine.reachable(config.state()).orElseThrow(() -> KilnException.environment(
+                                : DockerEngine.reachable(config.state(), say::notice).orElseThrow(() -> KilnException.environment(
                                         "no Docker engine answers: start one (sudo dockerd &), or run ./kiln serve --setup once"));
                         SourceMirror source = SourceMirror.open(config.service().repository(),
                                 config.state().resolve("service").resolve("source"), config.root());
@@ -87,6 +89,7 @@ class ServeCommand {
             SourceMirror source, ServiceDatabase db, String bind, int port) {
         DirectoryRepository repository = new DirectoryRepository(config.repository());
         ServiceMetrics metrics = new ServiceMetrics();
+        metrics.releaseTarget(config.target(Optional.empty()).name());
         // the API's URL, for the build's URL in a notification, is known once it serves
         AtomicReference<URI> api = new AtomicReference<>();
         Consumer<ServiceBuild> ended = BuildNotifier.of(config.service().notifyUrl(), System.getenv(),
@@ -96,7 +99,8 @@ class ServeCommand {
                         metrics, System.getenv(), ended).start();
                 ApiServer server = ApiServer.start(bind, port, new TokenStore(db, Clock.systemUTC()), repository::list,
                         metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())),
-                        Optional.of(new Webhooks(System.getenv(), runner, source, config.service().releaseBranch(), config.builder())))) {
+                        Optional.of(new Webhooks(System.getenv(), runner, source, config.service().releaseBranch(), config.builder())));
+                ServiceCanary canary = ServiceCanary.start(config, new RepositoryCheck(key, Clock.systemUTC()), metrics, System.getenv())) {
             api.set(server.uri());
             if (invocation.flag("json")) {
                 Map<String, Object> doc = new LinkedHashMap<>();

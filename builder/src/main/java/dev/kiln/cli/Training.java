@@ -56,7 +56,7 @@ final class Training {
             } finally {
                 ContainerArchive.deleteTree(tmp);
             }
-            DockerEngine.reachable(config.state()).ifPresent(engine -> {
+            DockerEngine.reachable(config.state(), line -> { }).ifPresent(engine -> {
                 try (engine) {
                     engine.client().listImagesCmd().exec();
                 }

@@ -85,6 +85,7 @@ public final class ConfigLoader {
         d.put("service.database-password", "");
         d.put("service.release-branch", "main");
         d.put("service.notify", "");
+        d.put("service.canary", "15m");
         return d;
     }
 
@@ -200,7 +201,8 @@ public final class ConfigLoader {
         return new ServiceConfig(repository.isEmpty() ? Optional.empty() : Optional.of(repository), (int) builds,
                 serviceTime("service.deadline", v.get("service.deadline")), serviceTime("service.silence", v.get("service.silence")),
                 serviceDatabase(v.get("service.database").strip()), password.isEmpty() ? Optional.empty() : Optional.of(password),
-                releaseBranch(v.get("service.release-branch")), notifyUrl(v.get("service.notify")));
+                releaseBranch(v.get("service.release-branch")), notifyUrl(v.get("service.notify")),
+                v.get("service.canary").strip().equals("off") ? Optional.empty() : Optional.of(serviceTime("service.canary", v.get("service.canary"))));
     }
 
     /**

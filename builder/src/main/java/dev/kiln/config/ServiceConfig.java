@@ -13,11 +13,13 @@ import java.util.Optional;
  * queue ({@code service.database}, a PostgreSQL JDBC URL; empty: the embedded database in the state
  * folder) and that database's password (only ever from {@code KILN_SERVICE_DATABASE_PASSWORD}); the
  * branch whose pushes publish ({@code service.release-branch}; pushes of other branches build
- * scratch) and where a document goes when a build ends ({@code service.notify}, an http(s) URL).
+ * scratch), where a document goes when a build ends ({@code service.notify}, an http(s) URL) and
+ * how often the service checks its release target as a user's dnf reads it ({@code service.canary};
+ * {@code off}: never).
  * The webhook secrets are no settings: they come from the service's environment only.
  */
 public record ServiceConfig(Optional<String> repository, int builds, Duration deadline, Duration silence, Optional<String> database,
-        Optional<String> databasePassword, String releaseBranch, Optional<URI> notifyUrl) {
+        Optional<String> databasePassword, String releaseBranch, Optional<URI> notifyUrl, Optional<Duration> canary) {
 
     public ServiceConfig {
         if (builds < 1) {
@@ -29,6 +31,6 @@ public record ServiceConfig(Optional<String> repository, int builds, Duration de
     public String toString() {
         return "ServiceConfig[repository=" + repository + ", builds=" + builds + ", deadline=" + deadline + ", silence=" + silence
                 + ", database=" + database + ", databasePassword=" + databasePassword.map(p -> ConfigLoader.REDACTED)
-                + ", releaseBranch=" + releaseBranch + ", notifyUrl=" + notifyUrl + "]";
+                + ", releaseBranch=" + releaseBranch + ", notifyUrl=" + notifyUrl + ", canary=" + canary + "]";
     }
 }

@@ -182,12 +182,16 @@ public final class DockerEngine implements AutoCloseable {
         return base.resolve("kiln");
     }
 
-    /** The engine at DOCKER_HOST (or the default socket) if it answers now; never starts one. */
-    public static java.util.Optional<DockerEngine> reachable(Path stateDir) {
+    /**
+     * The engine at DOCKER_HOST (or the default socket) if it answers now; never starts one. Once
+     * connected, removes what killed Kiln runs left on it ({@link OrphanSweep}), as {@link #connect} does.
+     */
+    public static java.util.Optional<DockerEngine> reachable(Path stateDir, Consumer<String> say) {
         String host = System.getenv("DOCKER_HOST");
         host = host == null || host.isBlank() ? DEFAULT_HOST : host;
         Connection c = newClient(host);
         if (answers(c.client())) {
+            OrphanSweep.run(c.client(), say);
             return java.util.Optional.of(new DockerEngine(c, host, stateDir));
         }
         closeQuietly(c.client());

@@ -11,4 +11,11 @@ public interface BuildListener {
 
     /** One line of the build log, as it happens. */
     void log(String line);
+
+    /**
+     * Publishing to the release target {@code target} (its name in kiln.yaml) failed: the build's
+     * packages did not reach it. The failure itself is thrown as well; this only tells who counts it.
+     */
+    default void publishFailed(String target) {
+    }
 }

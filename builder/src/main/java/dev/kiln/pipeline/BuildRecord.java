@@ -102,6 +102,11 @@ final class BuildRecord implements AutoCloseable {
                 output(line);
                 next.log(line);
             }
+
+            @Override
+            public void publishFailed(String target) {
+                next.publishFailed(target);
+            }
         };
     }
 

@@ -611,15 +611,25 @@ public final class BuildService {
             all.forEach(rpm -> provenance.put(rpm, statement));
             files.addAll(all);
         }
-        if (shipsElsewhere()) {
-            // The target first: when it fails, nothing is published anywhere, and the build can simply be run again.
-            listener.stage("Start: publish to target " + releaseTarget.name() + " (" + releaseTarget.describe() + ")");
-            try (PublishTarget target = Targets.open(releaseTarget, env, config.cache())) {
-                Publication shipped = target.publish(files, provenance, key);
-                listener.stage("Finish: publish to target " + releaseTarget.name() + " (" + shipped.added().size() + " file(s) added)");
+        boolean released = false;
+        try {
+            if (shipsElsewhere()) {
+                // The target first: when it fails, nothing is published anywhere, and the build can simply be run again.
+                listener.stage("Start: publish to target " + releaseTarget.name() + " (" + releaseTarget.describe() + ")");
+                try (PublishTarget target = Targets.open(releaseTarget, env, config.cache())) {
+                    Publication shipped = target.publish(files, provenance, key);
+                    released = true;
+                    listener.stage("Finish: publish to target " + releaseTarget.name() + " (" + shipped.added().size() + " file(s) added)");
+                }
             }
+            repository.publish(files, provenance, key);
+        } catch (RuntimeException e) {
+            // A stop between the stages is no failure of the target; the local folder failing after the target took the packages neither.
+            if (!released && !(e instanceof KilnException k && k.exitCode() == KilnException.INTERRUPTED)) {
+                listener.publishFailed(releaseTarget.name());
+            }
+            throw e;
         }
-        repository.publish(files, provenance, key);
         List<BuildOutcome> published = new ArrayList<>();
         for (BuildOutcome o : outcomes) {
             if (o instanceof BuildOutcome.Built b) {
@@ -677,6 +687,11 @@ public final class BuildService {
             @Override
             public void log(String line) {
                 // kept in the package's build record; interleaved logs of parallel builds help nobody
+            }
+
+            @Override
+            public void publishFailed(String target) {
+                listener.publishFailed(target);
             }
         };
     }

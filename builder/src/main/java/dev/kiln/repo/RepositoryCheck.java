@@ -1,6 +1,7 @@
 package dev.kiln.repo;
 
 import dev.kiln.KilnException;
+import dev.kiln.config.TargetConfig;
 import dev.kiln.repo.CheckReport.Failure;
 import dev.kiln.repo.CheckReport.FailureKind;
 import dev.kiln.repo.repodata.Repodata;
@@ -65,6 +66,39 @@ public final class RepositoryCheck {
     public RepositoryCheck(SigningKey key, Clock clock) {
         this.key = key;
         this.clock = clock;
+    }
+
+    /**
+     * Opens {@code target} and its {@code replicas} as a user's dnf reads them (credentials from
+     * {@code env}, downloads cached in {@code cache}, scratch files in {@code scratch}), checks
+     * them as {@link #run(String, ServedRepository, boolean, Map)} does and closes them again.
+     */
+    public CheckReport run(TargetConfig target, List<TargetConfig> replicas, boolean install, Map<String, String> env, Path cache,
+            Path scratch) {
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            PublishTarget checked = open(opened, Targets.open(target, env, cache));
+            ServedRepository served = open(opened, ServedRepository.open(checked, env, scratch));
+            Map<String, ServedRepository> mirrors = new LinkedHashMap<>();
+            for (TargetConfig r : replicas) {
+                PublishTarget replica = open(opened, Targets.open(r, env, cache));
+                mirrors.put(r.name(), open(opened, ServedRepository.open(replica, env, scratch)));
+            }
+            return run(target.name(), served, install, mirrors);
+        } finally {
+            for (AutoCloseable c : opened.reversed()) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    // closing a reader or a loopback server; the check's result stands
+                }
+            }
+        }
+    }
+
+    private static <T extends AutoCloseable> T open(List<AutoCloseable> opened, T resource) {
+        opened.add(resource);
+        return resource;
     }
 
     /**

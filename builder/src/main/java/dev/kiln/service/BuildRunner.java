@@ -300,6 +300,11 @@ public final class BuildRunner implements AutoCloseable {
                 public void log(String line) {
                     log.append("log", line);
                 }
+
+                @Override
+                public void publishFailed(String target) {
+                    metrics.publishFailed(target);
+                }
             };
             BuildService.Resident lent = new BuildService.Resident(resident.engine().labelled(Map.of(LABEL, Long.toString(b.id()))),
                     resident.key());

@@ -96,23 +96,41 @@ public final class ServiceMetrics {
     }
 
     /**
+     * Makes the series of release target {@code target} at 0, before anything happened: Prometheus'
+     * increase() needs a sample before the first failure to see it.
+     */
+    public void releaseTarget(String target) {
+        publishFailures(target);
+        canaryChecks(target, true);
+        canaryChecks(target, false);
+    }
+
+    private Counter publishFailures(String target) {
+        return Counter.builder("kiln.publish.failures").description("Publishes that failed, by target")
+                .tag("target", Objects.requireNonNull(target)).register(registry);
+    }
+
+    private Counter canaryChecks(String target, boolean ok) {
+        return Counter.builder("kiln.canary.checks").description("Canary checks of the release target as dnf reads it, by target and result")
+                .tag("target", Objects.requireNonNull(target)).tag("result", ok ? "ok" : "failed").register(registry);
+    }
+
+    /**
      * A publish to {@code target} failed (the build's packages were not published there).
      *
      * @param target the target's name in kiln.yaml
      */
     public void publishFailed(String target) {
-        Counter.builder("kiln.publish.failures").description("Publishes that failed, by target")
-                .tag("target", Objects.requireNonNull(target)).register(registry).increment();
+        publishFailures(target).increment();
     }
 
     /**
-     * A canary install from {@code target} after a publish passed or failed.
+     * A canary check of {@code target} ({@link ServiceCanary}) passed or failed.
      *
      * @param target the target's name in kiln.yaml
      */
     public void canaryResult(String target, boolean ok) {
-        Counter.builder("kiln.canary.checks").description("Canary installs after a publish, by target and result")
-                .tag("target", Objects.requireNonNull(target)).tag("result", ok ? "ok" : "failed").register(registry).increment();
+        canaryChecks(target, ok).increment();
     }
 
     /**

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.KilnProject;
 import dev.kiln.RunningService;
+import dev.kiln.container.Orphans;
+import dev.kiln.repo.http.NginxDav;
 import dev.kiln.rpm.KeyGenerator;
 import dev.kiln.rpm.RpmSigner;
 import dev.kiln.rpm.SyntheticRpms;
@@ -43,7 +45,8 @@ class ServeCommandIT {
         assertThat(published.exitCode()).as(published.describe()).isZero();
         String ci = secret(project.run("token", "create", "ci", "--scope", "build", "--json"));
 
-        RunningService serve = RunningService.start(project, Map.of(), "--setup");
+        // the canary checks the release target (the project's folder, served-pkg in it) every second
+        RunningService serve = RunningService.start(project, Map.of("KILN_SERVICE_CANARY", "1s"), "--setup");
         try (serve) {
             JsonNode started = serve.started();
             URI base = serve.base();
@@ -85,8 +88,68 @@ class ServeCommandIT {
             Thread.sleep(2100);
             assertThat(get(base, "api/v1/whoami", brief).statusCode()).as("expired").isEqualTo(401);
             assertThat(get(base, "api/v1/whoami/other", soon).statusCode()).isEqualTo(404);
+            waitFor(() -> metric(base, "kiln_canary_checks_total{result=\"ok\",target=\"local\"}") >= 1, "a canary check of the folder");
+            assertThat(metric(base, "kiln_canary_checks_total{result=\"failed\",target=\"local\"}")).isZero();
         }
         assertThat(serve.stderr()).doesNotContain(ci);
+
+        // Started again without --setup (the engine and key exist now), it removes what killed Kiln runs
+        // left on the engine, as every other command does when it connects. Its release target is now a
+        // WebDAV server that serves reads but refuses every write: the canary finds no repository there,
+        // and a publish fails at the target and is counted.
+        String orphan = Orphans.container();
+        String rel = secret(project.run("token", "create", "rel", "--scope", "publish", "--json"));
+        try (NginxDav dav = NginxDav.start(dir.resolve("dav"), "limit_except GET PROPFIND OPTIONS { deny all; }")) {
+            Path yaml = project.root().resolve("kiln.yaml");
+            Files.writeString(yaml, Files.readString(yaml) + """
+
+                    targets:
+                      - name: company
+                        kind: webdav
+                        url: %s
+                    """.formatted(dav.url()));
+            try (RunningService again = RunningService.start(project, Map.of("KILN_SERVICE_CANARY", "1s"))) {
+                URI base = again.base();
+                assertThat(Orphans.exists(orphan)).as("a killed run's container is removed at the service's start").isFalse();
+                HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(base.resolve("api/v1/builds"))
+                        .header("Authorization", "Bearer " + rel).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"packages\": [\"hello\"], \"ref\": \"main\", \"mode\": \"publish\"}"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
+                String build = "api/v1/builds/" + json.readTree(submitted.body()).get("id").asLong();
+                waitFor(() -> List.of("succeeded", "failed", "cancelled").contains(json.readTree(get(base, build, rel).body()).get("state").asText()),
+                        "the publish build to end");
+                JsonNode ended = json.readTree(get(base, build, rel).body());
+                assertThat(ended.get("state").asText()).as(ended.toString()).isEqualTo("failed");
+                assertThat(metric(base, "kiln_publish_failures_total{target=\"company\"}")).as(ended.toString()).isEqualTo(1);
+                waitFor(() -> metric(base, "kiln_canary_checks_total{result=\"failed\",target=\"company\"}") >= 1, "a failed canary check");
+                assertThat(again.stderr()).contains("canary: target company fails as dnf reads it: repodata/repomd.xml is missing (404)");
+            }
+        }
+    }
+
+    /** The value of one series on the service's /metrics, 0 when it is not there (yet). */
+    private double metric(URI base, String series) throws Exception {
+        for (String line : get(base, "metrics", null).body().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+
+    interface Check {
+        boolean holds() throws Exception;
+    }
+
+    private static void waitFor(Check check, String what) throws Exception {
+        long deadline = System.nanoTime() + java.time.Duration.ofMinutes(3).toNanos();
+        while (!check.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("waited 3 min for " + what);
+            }
+            Thread.sleep(200);
+        }
     }
 
     private String secret(KilnProject.Result made) throws Exception {

@@ -105,7 +105,7 @@ class ServiceMetricsIT {
                 // the shipped rules loaded, and not one fires on a healthy service
                 JsonNode rules = prometheus.api("rules").get("data").get("groups").get(0).get("rules");
                 assertThat(rules).extracting(rule -> rule.get("name").asString())
-                        .containsExactly("KilnQueueStuck", "KilnBuildFailureRate", "KilnServiceDown");
+                        .containsExactly("KilnQueueStuck", "KilnBuildFailureRate", "KilnServiceDown", "KilnPublishFailed", "KilnCanaryFailing");
                 assertThat(rules).allSatisfy(rule -> {
                     assertThat(rule.get("health").asString()).as(rule.get("name").asString()).isIn("ok", "unknown");
                     assertThat(rule.get("state").asString()).as(rule.get("name").asString()).isEqualTo("inactive");

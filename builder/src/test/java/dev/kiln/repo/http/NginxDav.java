@@ -15,7 +15,7 @@ import java.util.List;
  * started on a free loopback port over a fresh folder, optionally behind basic authentication, and
  * stopped on close.
  */
-final class NginxDav implements AutoCloseable {
+public final class NginxDav implements AutoCloseable {
 
     static final Path NGINX = Path.of("/usr/sbin/nginx");
     static final Path DAV_EXT = Path.of("/usr/lib/nginx/modules/ngx_http_dav_ext_module.so");
@@ -33,12 +33,12 @@ final class NginxDav implements AutoCloseable {
         this.extra = extra;
     }
 
-    static boolean available() {
+    public static boolean available() {
         return Files.isExecutable(NGINX) && Files.isRegularFile(DAV_EXT);
     }
 
     /** Starts nginx; {@code locationExtra} goes into the location block (auth, limits). */
-    static NginxDav start(Path dir, String locationExtra) throws IOException {
+    public static NginxDav start(Path dir, String locationExtra) throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
@@ -55,7 +55,7 @@ final class NginxDav implements AutoCloseable {
         return start(dir, "auth_basic \"kiln\"; auth_basic_user_file " + dir.resolve("htpasswd") + ";");
     }
 
-    URI url() {
+    public URI url() {
         return URI.create("http://127.0.0.1:" + port + "/repo/");
     }
 
