@@ -257,6 +257,17 @@ final class BuildRecord implements AutoCloseable {
         return log;
     }
 
+    /** The provenance statement of the build's RPMs, kept in its folder as {@value #PROVENANCE} (published or not). */
+    static final String PROVENANCE = "provenance.json";
+
+    static void provenance(Path folder, byte[] statement) {
+        try {
+            Files.write(folder.resolve(PROVENANCE), statement);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Records that the build's RPMs were published, after the publish succeeded. */
     static void markPublished(Path folder, Path repository) {
         update(folder, r -> {

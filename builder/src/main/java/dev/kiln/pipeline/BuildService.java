@@ -590,6 +590,18 @@ public final class BuildService {
             listener.notice(note);
             return new BuildRun(outcomes, false, elapsed(started), note, failed.get().exitCode());
         }
+        // One statement per package for all its RPMs, in its build record (the service serves it with the
+        // build's artifacts, also for a scratch build) and beside each RPM once published.
+        Map<Path, byte[]> provenance = new LinkedHashMap<>();
+        List<Path> files = new ArrayList<>();
+        for (BuildResult r : built) {
+            List<Path> all = new ArrayList<>(r.rpms());
+            all.add(r.sourceRpm());
+            byte[] statement = provenance(r, all, image, request);
+            BuildRecord.provenance(r.record(), statement);
+            all.forEach(rpm -> provenance.put(rpm, statement));
+            files.addAll(all);
+        }
         if (!request.publish() || request.checkReproducible() || built.isEmpty()) {
             return new BuildRun(outcomes, false, elapsed(started), "", 0);
         }
@@ -602,15 +614,6 @@ public final class BuildService {
             return new BuildRun(outcomes, false, elapsed(started), e.getMessage(), e.exitCode());
         }
         listener.stage("Start: publish " + built.size() + " package(s) to " + config.repository());
-        List<Path> files = new ArrayList<>();
-        Map<Path, byte[]> provenance = new LinkedHashMap<>();
-        for (BuildResult r : built) {
-            List<Path> all = new ArrayList<>(r.rpms());
-            all.add(r.sourceRpm());
-            byte[] statement = provenance(r, all, image, request);
-            all.forEach(rpm -> provenance.put(rpm, statement));
-            files.addAll(all);
-        }
         boolean released = false;
         try {
             if (shipsElsewhere()) {

@@ -96,6 +96,16 @@ class ServiceBuildIT {
                 }
             }
             assertThat(rpmUrl).as(artifacts.toString()).isNotNull();
+            String provenanceUrl = null;
+            for (JsonNode a : artifacts.get("artifacts")) {
+                if (a.get("name").asText().endsWith("/provenance.json")) {
+                    provenanceUrl = a.get("url").asText();
+                }
+            }
+            assertThat(provenanceUrl).as("the build's provenance is one of its artifacts: " + artifacts).isNotNull();
+            JsonNode statement = json.readTree(get(base, provenanceUrl.substring(1), eng).body());
+            assertThat(statement.get("_type").asText()).isEqualTo("https://in-toto.io/Statement/v1");
+            assertThat(statement.get("subject").toString()).contains(rpmUrl.substring(rpmUrl.lastIndexOf('/') + 1));
             HttpResponse<byte[]> rpm = http.send(HttpRequest.newBuilder(base.resolve(rpmUrl.substring(1)))
                     .header("Authorization", "Bearer " + eng).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertThat(rpm.statusCode()).isEqualTo(200);
