@@ -187,7 +187,8 @@ public final class ConfigLoader {
         Optional<Path> sources = sourcesFolder(v.get("sources.folder").isBlank() ? null : path(root, v.get("sources.folder")),
                 state, signing);
         List<TargetConfig> all = targets.isEmpty() ? List.of(TargetConfig.localDirectory(repository)) : targets;
-        return new KilnConfig(root, state, builder, repository, cache, signing, limits, (int) port, sources, all, service(v));
+        return new KilnConfig(root, state, builder, repository, cache, signing, limits, (int) port, sources, all, service(v),
+                Optional.empty());
     }
 
     /** {@code service.*}: the build service's source, concurrency and time limits. */

@@ -9,6 +9,8 @@ import java.util.Optional;
  * Everything Kiln reads from {@code kiln.yaml}, environment and options, resolved once per run.
  * Relative paths are already resolved against the project root. {@code sourcesFolder} is the one
  * folder {@code file:} sources may be read from (a real path), empty when {@code file:} is refused.
+ * {@code definitionsUri} is where the definitions below {@code root} come from, as provenance names
+ * it (the service's packaging repository); empty: the {@code root} folder itself.
  */
 public record KilnConfig(
         Path root,
@@ -21,7 +23,8 @@ public record KilnConfig(
         int servePort,
         Optional<Path> sourcesFolder,
         List<TargetConfig> targets,
-        ServiceConfig service) {
+        ServiceConfig service,
+        Optional<String> definitionsUri) {
 
     public KilnConfig {
         targets = List.copyOf(targets);
@@ -46,7 +49,14 @@ public record KilnConfig(
 
     /** The same settings, reading the definitions (specs/, patches/, containers/) from {@code definitions}. */
     public KilnConfig withRoot(Path definitions) {
-        return new KilnConfig(definitions, state, builder, repository, cache, signing, build, servePort, sourcesFolder, targets, service);
+        return new KilnConfig(definitions, state, builder, repository, cache, signing, build, servePort, sourcesFolder, targets, service,
+                Optional.empty());
+    }
+
+    /** As {@link #withRoot}, the definitions being a copy of those at {@code uri} (for provenance). */
+    public KilnConfig withDefinitions(Path definitions, String uri) {
+        return new KilnConfig(definitions, state, builder, repository, cache, signing, build, servePort, sourcesFolder, targets, service,
+                Optional.of(uri));
     }
 
     /** Where build records go: one folder per build. */

@@ -74,6 +74,47 @@ public final class SourceMirror implements AutoCloseable {
         return root;
     }
 
+    /** Where the definitions come from, as a build's provenance names it: see {@link #provenanceUri(Optional, Path)}. */
+    public String provenanceUri() {
+        return provenanceUri(url, root);
+    }
+
+    private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://.*");
+    private static final java.util.regex.Pattern SCP = java.util.regex.Pattern.compile("([^/@:]+@)?([^/:]+):(.+)");
+
+    /**
+     * The SPDX/SLSA form of a Git location: {@code git+https://host/repo.git} for a URL (without any
+     * user or password in it: provenance is public), {@code git+ssh://git@host/repo.git} for scp-like
+     * {@code git@host:repo.git}, {@code git+file:///path} for a local path, or for {@code root} when
+     * there is no URL (the service builds the project's own repository).
+     */
+    public static String provenanceUri(Optional<String> url, Path root) {
+        if (url.isEmpty()) {
+            return fileUri(root);
+        }
+        String u = url.get().strip();
+        if (SCHEME.matcher(u).matches()) {
+            java.net.URI parsed = java.net.URI.create(u);
+            if (parsed.getScheme().equalsIgnoreCase("file")) {
+                return fileUri(Path.of(parsed));
+            }
+            String user = parsed.getRawUserInfo();
+            // ssh's user (git@) is no secret and part of the address; anything else before @ may be a token
+            String keep = user != null && parsed.getScheme().equalsIgnoreCase("ssh") && !user.contains(":") ? user + "@" : "";
+            return "git+" + parsed.getScheme() + "://" + keep + parsed.getRawAuthority().substring(user == null ? 0 : user.length() + 1)
+                    + (parsed.getRawPath() == null ? "" : parsed.getRawPath());
+        }
+        java.util.regex.Matcher scp = SCP.matcher(u);
+        if (scp.matches() && !u.startsWith("/") && !u.startsWith(".")) {
+            return "git+ssh://" + (scp.group(1) == null ? "" : scp.group(1)) + scp.group(2) + "/" + scp.group(3);
+        }
+        return fileUri(Path.of(u));
+    }
+
+    private static String fileUri(Path path) {
+        return "git+" + path.toAbsolutePath().normalize().toUri().toString().replaceFirst("^file:/+", "file:///");
+    }
+
     /**
      * The commit {@code ref} names now: a branch, a tag or a commit id, fetched first from the URL.
      *

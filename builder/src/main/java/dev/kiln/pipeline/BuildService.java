@@ -6,6 +6,7 @@ import dev.kiln.config.KilnConfig;
 import dev.kiln.container.PinnedImage;
 import dev.kiln.container.ProvidedCapability;
 import dev.kiln.git.DefinitionRepository;
+import dev.kiln.git.SourceMirror;
 import dev.kiln.guard.Releases;
 import dev.kiln.config.TargetConfig;
 import dev.kiln.repo.DirectoryRepository;
@@ -657,7 +658,7 @@ public final class BuildService {
             remote.putAll(sources);
             Instant startedOn = Instant.parse((String) record.get("started"));
             Instant finishedOn = Instant.parse((String) record.get("finished"));
-            return new Provenance(r.packageName(), request.rev(), r.commit(), r.dirty(), Provenance.localSourceUri(config.root()),
+            return new Provenance(r.packageName(), request.rev(), r.commit(), r.dirty(), config.definitionsUri().orElseGet(() -> SourceMirror.provenanceUri(Optional.empty(), config.root())),
                     request.command(), new BuildKey(r.buildKey()), r.builder(), image.imageId(), image.toolchainDigest(),
                     remote, subjects, r.record().getFileName().toString(), startedOn, finishedOn, KilnVersion.get()).render();
         } catch (RuntimeException e) {

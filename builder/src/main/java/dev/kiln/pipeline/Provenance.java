@@ -72,10 +72,6 @@ public record Provenance(String packageName, String revision, String commit, boo
         subjects = List.copyOf(subjects);
     }
 
-    /** {@code git+file://<root>} for a repository without an origin URL. */
-    public static String localSourceUri(Path root) {
-        return "git+" + root.toAbsolutePath().normalize().toUri().toString().replaceFirst("^file:/+", "file:///");
-    }
 
     /** The statement as indented UTF-8 JSON, ending with a newline. */
     public byte[] render() {

@@ -280,7 +280,7 @@ public final class BuildRunner implements AutoCloseable {
             log.append("stage", "Start: build #" + b.id() + " of " + (b.packages().isEmpty() ? "what changed since "
                     + b.changedSince().orElseThrow() : String.join(" ", b.packages())) + " at " + b.ref() + " (" + b.commit()
                     + "), " + b.mode().label() + (b.attempt() > 1 ? ", attempt " + b.attempt() : ""));
-            KilnConfig at = config.withRoot(source.root());
+            KilnConfig at = config.withDefinitions(source.root(), source.provenanceUri());
             BuildListener listener = new BuildListener() {
                 @Override
                 public void stage(String name) {
@@ -375,7 +375,8 @@ public final class BuildRunner implements AutoCloseable {
     private Map<String, Object> bump(ServiceBuild b, ServiceBuild.Bump order, BuildListener listener, BuildService.Resident lent) {
         Path work = config.state().resolve("service").resolve("work").resolve(Long.toString(b.id()));
         try (SourceMirror.Worktree tree = source.worktree(b.commit(), work, order.authorName(), order.authorEmail())) {
-            KilnConfig at = config.withRoot(tree.root());
+            // a work tree of the build's commit, pushed to the packaging repository as the bump's branch
+            KilnConfig at = config.withDefinitions(tree.root(), source.provenanceUri());
             BumpResult r = new BumpService(at, listener).with(lent).bump(order.request(b.packages().getFirst(), b.mode()),
                     (branch, commit) -> {
                         listener.stage("Start: push branch " + branch);

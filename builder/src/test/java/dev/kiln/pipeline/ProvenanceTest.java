@@ -37,7 +37,7 @@ class ProvenanceTest {
     private Provenance provenance(boolean dirty, String revision) throws IOException {
         Path rpm = Files.writeString(dir.resolve("hello-1.0-1.noarch.rpm"), "binary");
         Path srpm = Files.writeString(dir.resolve("hello-1.0-1.src.rpm"), "source");
-        return new Provenance("hello", revision, COMMIT, dirty, Provenance.localSourceUri(dir.resolve("defs")),
+        return new Provenance("hello", revision, COMMIT, dirty, dev.kiln.git.SourceMirror.provenanceUri(java.util.Optional.empty(), dir.resolve("defs")),
                 List.of("kiln", "build", "hello", "--rev", "v1"), KEY, "el9", "sha256:" + "9".repeat(64), "sha256:tool",
                 Map.of("hello-1.0.tar.gz", SHA512, "a-extra.tar.gz", "cd".repeat(64)), List.of(rpm, srpm),
                 "20240101-120000-000", Instant.parse("2024-01-01T12:00:00Z"), Instant.parse("2024-01-01T12:01:30.5Z"), "0.1.0");

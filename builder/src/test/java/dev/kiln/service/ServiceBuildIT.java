@@ -106,6 +106,9 @@ class ServiceBuildIT {
             JsonNode statement = json.readTree(get(base, provenanceUrl.substring(1), eng).body());
             assertThat(statement.get("_type").asText()).isEqualTo("https://in-toto.io/Statement/v1");
             assertThat(statement.get("subject").toString()).contains(rpmUrl.substring(rpmUrl.lastIndexOf('/') + 1));
+            assertThat(statement.toString()).as("the source is the packaging repository, not the service's own copy of it")
+                    .contains("\"uri\":\"" + dev.kiln.git.SourceMirror.provenanceUri(java.util.Optional.empty(), service.root()) + "\"")
+                    .doesNotContain("/service/source").doesNotContain("/service/work");
             HttpResponse<byte[]> rpm = http.send(HttpRequest.newBuilder(base.resolve(rpmUrl.substring(1)))
                     .header("Authorization", "Bearer " + eng).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertThat(rpm.statusCode()).isEqualTo(200);
