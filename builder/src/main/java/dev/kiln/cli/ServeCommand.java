@@ -90,7 +90,7 @@ class ServeCommand {
         DirectoryRepository repository = new DirectoryRepository(config.repository());
         ServiceMetrics metrics = new ServiceMetrics();
         metrics.releaseTarget(config.target(Optional.empty()).name());
-        // the API's URL, for the build's URL in a notification, is known once it serves
+        // the API's URL, for the build's URL in a notification: service.url, or once it serves, its own address
         AtomicReference<URI> api = new AtomicReference<>();
         Consumer<ServiceBuild> ended = BuildNotifier.of(config.service().notifyUrl(), System.getenv(),
                 () -> Optional.ofNullable(api.get()));
@@ -101,7 +101,7 @@ class ServeCommand {
                         metrics, Clock.systemUTC(), Optional.of(new BuildsApi(runner, config.records())),
                         Optional.of(new Webhooks(System.getenv(), runner, source, config.service().releaseBranch(), config.builder())));
                 ServiceCanary canary = ServiceCanary.start(config, new RepositoryCheck(key, Clock.systemUTC()), metrics, System.getenv())) {
-            api.set(server.uri());
+            api.set(config.service().url().orElse(server.uri()));
             if (invocation.flag("json")) {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("url", server.uri().toString());

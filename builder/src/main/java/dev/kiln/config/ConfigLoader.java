@@ -86,6 +86,7 @@ public final class ConfigLoader {
         d.put("service.release-branch", "main");
         d.put("service.notify", "");
         d.put("service.canary", "15m");
+        d.put("service.url", "");
         return d;
     }
 
@@ -203,7 +204,8 @@ public final class ConfigLoader {
                 serviceTime("service.deadline", v.get("service.deadline")), serviceTime("service.silence", v.get("service.silence")),
                 serviceDatabase(v.get("service.database").strip()), password.isEmpty() ? Optional.empty() : Optional.of(password),
                 releaseBranch(v.get("service.release-branch")), notifyUrl(v.get("service.notify")),
-                v.get("service.canary").strip().equals("off") ? Optional.empty() : Optional.of(serviceTime("service.canary", v.get("service.canary"))));
+                v.get("service.canary").strip().equals("off") ? Optional.empty() : Optional.of(serviceTime("service.canary", v.get("service.canary"))),
+                publicUrl(v.get("service.url")));
     }
 
     /**
@@ -240,21 +242,39 @@ public final class ConfigLoader {
 
     /** {@code service.notify}: an http(s) URL with a host, or nothing. */
     private static Optional<java.net.URI> notifyUrl(String value) {
-        String text = value.strip();
-        if (text.isEmpty()) {
-            return Optional.empty();
+        return httpUrl(value).or(() -> {
+            if (value.isBlank()) {
+                return Optional.empty();
+            }
+            // the value is not quoted: a URL may carry a token
+            throw KilnException.badInput("service.notify is not an http(s) URL without user:password@: give one like"
+                    + " https://ci.example.com/kiln-hook, and set KILN_SERVICE_NOTIFY_SECRET to sign what it is sent");
+        });
+    }
+
+    /** {@code service.url}: the service's address as its users reach it, or nothing (the address it listens on). */
+    private static Optional<java.net.URI> publicUrl(String value) {
+        Optional<java.net.URI> url = httpUrl(value).map(u -> u.getPath() == null || u.getPath().endsWith("/") ? u : java.net.URI.create(u + "/"));
+        if (url.isEmpty() && !value.isBlank()) {
+            // the value is not quoted: a URL may carry a password
+            throw KilnException.badInput("service.url is not an http(s) URL without user:password@: give the"
+                    + " address users reach the service at, like https://kiln.example.com/");
         }
+        return url;
+    }
+
+    /** An http(s) URL with a host and no user information, or empty (for an empty or any other value). */
+    private static Optional<java.net.URI> httpUrl(String value) {
+        String text = value.strip();
         try {
             java.net.URI uri = new java.net.URI(text);
             if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null && uri.getUserInfo() == null) {
                 return Optional.of(uri);
             }
         } catch (java.net.URISyntaxException e) {
-            // reported below
+            // not a URL
         }
-        // the value is not quoted: a URL may carry a token
-        throw KilnException.badInput("service.notify is not an http(s) URL without user:password@: give one like"
-                + " https://ci.example.com/kiln-hook, and set KILN_SERVICE_NOTIFY_SECRET to sign what it is sent");
+        return Optional.empty();
     }
 
     private static Duration serviceTime(String key, String value) {

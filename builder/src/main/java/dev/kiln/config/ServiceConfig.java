@@ -15,11 +15,13 @@ import java.util.Optional;
  * branch whose pushes publish ({@code service.release-branch}; pushes of other branches build
  * scratch), where a document goes when a build ends ({@code service.notify}, an http(s) URL) and
  * how often the service checks its release target as a user's dnf reads it ({@code service.canary};
- * {@code off}: never).
+ * {@code off}: never), and its address as users reach it, behind a proxy ({@code service.url}; empty:
+ * the address it listens on).
  * The webhook secrets are no settings: they come from the service's environment only.
  */
 public record ServiceConfig(Optional<String> repository, int builds, Duration deadline, Duration silence, Optional<String> database,
-        Optional<String> databasePassword, String releaseBranch, Optional<URI> notifyUrl, Optional<Duration> canary) {
+        Optional<String> databasePassword, String releaseBranch, Optional<URI> notifyUrl, Optional<Duration> canary,
+        Optional<URI> url) {
 
     public ServiceConfig {
         if (builds < 1) {
@@ -31,6 +33,6 @@ public record ServiceConfig(Optional<String> repository, int builds, Duration de
     public String toString() {
         return "ServiceConfig[repository=" + repository + ", builds=" + builds + ", deadline=" + deadline + ", silence=" + silence
                 + ", database=" + database + ", databasePassword=" + databasePassword.map(p -> ConfigLoader.REDACTED)
-                + ", releaseBranch=" + releaseBranch + ", notifyUrl=" + notifyUrl + ", canary=" + canary + "]";
+                + ", releaseBranch=" + releaseBranch + ", notifyUrl=" + notifyUrl + ", canary=" + canary + ", url=" + url + "]";
     }
 }

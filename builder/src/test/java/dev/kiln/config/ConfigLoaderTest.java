@@ -66,6 +66,22 @@ class ConfigLoaderTest {
         }
     }
 
+    @Test
+    void serviceCanaryAndPublicUrl() {
+        ServiceConfig defaults = ConfigLoader.load(root, Map.of(), Map.of()).service();
+        assertThat(defaults.canary()).contains(java.time.Duration.ofMinutes(15));
+        assertThat(defaults.url()).isEmpty();
+        ServiceConfig set = ConfigLoader.load(root, Map.of("KILN_SERVICE_CANARY", "off", "KILN_SERVICE_URL", "https://kiln.example.com/ci"),
+                Map.of()).service();
+        assertThat(set.canary()).isEmpty();
+        assertThat(set.url()).as("a base that builds resolve against").contains(java.net.URI.create("https://kiln.example.com/ci/"));
+        assertThatThrownBy(() -> ConfigLoader.load(root, Map.of("KILN_SERVICE_CANARY", "0s"), Map.of()))
+                .hasMessage("service.canary '0s' is out of range: give 1s to 168h");
+        assertThatThrownBy(() -> ConfigLoader.load(root, Map.of("KILN_SERVICE_URL", "https://admin:pw@kiln.example.com/"), Map.of()))
+                .isInstanceOfSatisfying(dev.kiln.KilnException.class, e -> assertThat(e.exitCode()).isEqualTo(2))
+                .hasMessageStartingWith("service.url is not an http(s) URL").hasMessageNotContaining("pw");
+    }
+
     private static final String KEY_TEXT = SigningConfig.ARMOR_HEADER + "\n\nlQVYBGZzSECRET\n-----END PGP PRIVATE KEY BLOCK-----\n";
 
     @Test

@@ -73,7 +73,9 @@ class WebhooksIT {
         });
         receiver.start();
         Map<String, String> env = Map.of(Webhooks.SECRET_ENV, HOOK_SECRET, BuildNotifier.SECRET_ENV, NOTIFY_SECRET,
-                "KILN_SERVICE_NOTIFY", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/kiln?token=" + RECEIVER_TOKEN);
+                "KILN_SERVICE_NOTIFY", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/kiln?token=" + RECEIVER_TOKEN,
+                // the address users reach it at, behind a proxy: the notification's build URL
+                "KILN_SERVICE_URL", "https://kiln.example.com/builds");
         RunningService serve = RunningService.start(service, env);
         long published;
         long cancelled;
@@ -151,7 +153,7 @@ class WebhooksIT {
             assertThat(end.get("submitter").asText()).isEqualTo("github:octocat");
             assertThat(end.get("commit").asText()).isEqualTo(after);
             assertThat(end.get("durationMillis").asLong()).isPositive();
-            assertThat(end.get("url").asText()).isEqualTo(base.resolve("api/v1/builds/" + published).toString());
+            assertThat(end.get("url").asText()).isEqualTo("https://kiln.example.com/builds/api/v1/builds/" + published);
             assertThat(told.get(cancelled).get("state").asText()).isEqualTo("cancelled");
             assertThat(get(base, "api/v1/packages", admin)).contains("hello-1.0-1");
         } finally {
