@@ -91,7 +91,8 @@ public final class BuildsApi {
                 case "" -> ApiServer.json(exchange, 200, full(build.get(), clock));
                 case "/cancel" -> cancel(exchange, token.get(), build.get(), clock);
                 case "/resubmit" -> resubmit(exchange, token.get(), build.get(), clock);
-                case "/log" -> log(exchange, build.get());
+                case "/log" -> log(exchange, build.get(), () -> tokens.valid(token.get().name())
+                        .filter(t -> t.created().equals(token.get().created())).isPresent());
                 default -> artifacts(exchange, build.get(), m.group(3));
             }
         } catch (RuntimeException e) {
@@ -180,11 +181,16 @@ public final class BuildsApi {
         ApiServer.json(exchange, 201, again.document(clock.instant()));
     }
 
+    /** How often a log stream asks whether its reader still signs in. */
+    static final Duration RECHECK = Duration.ofSeconds(5);
+
     /**
      * The log as Server-Sent Events: {@code id} is the event's index, {@code event} its kind
      * (stage, notice, log), then one {@code end} event with the final state once the build has ended.
+     * Every {@link #RECHECK} it asks {@code signedIn}: a token revoked or run out, or a web session
+     * ended, ends the stream (without an end event; a reconnect is refused), as it ends every request.
      */
-    void log(HttpExchange exchange, ServiceBuild b) throws IOException {
+    void log(HttpExchange exchange, ServiceBuild b, java.util.function.BooleanSupplier signedIn) throws IOException {
         long from = query(exchange, "from").map(BuildsApi::number).orElse(0L);
         String last = exchange.getRequestHeaders().getFirst("Last-Event-ID");
         if (last != null && last.matches("\\d{1,18}")) {
@@ -197,9 +203,16 @@ public final class BuildsApi {
         OutputStream out = exchange.getResponseBody();
         BuildLogs logs = runner.logs();
         long idle = System.nanoTime();
+        long checked = idle;
         try (BuildLogs.Follower follower = logs.follow(b.id(), from)) {
             long next = from;
             while (true) {
+                if (System.nanoTime() - checked > RECHECK.toNanos()) {
+                    if (!signedIn.getAsBoolean()) {
+                        return;
+                    }
+                    checked = System.nanoTime();
+                }
                 boolean writing = logs.writing(b.id());
                 List<BuildLogs.Event> events = follower.next();
                 for (BuildLogs.Event e : events) {

@@ -235,7 +235,7 @@ final class WebPages implements HttpHandler {
         }
         ServiceBuild b = found.get();
         switch (action) {
-            case "/log" -> builds.log(exchange, b);
+            case "/log" -> builds.log(exchange, b, () -> sessions.valid(s));
             case "/cancel" -> {
                 if (!BuildsApi.mayCancel(s.token(), s.scope(), b)) {
                     error(exchange, 403, Optional.of(s), "Build #" + id + " is " + b.submitter() + "'s: cancelling it needs a token of scope admin.");

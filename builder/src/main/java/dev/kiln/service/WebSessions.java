@@ -69,14 +69,17 @@ final class WebSessions {
         if (found.isEmpty()) {
             return Optional.empty();
         }
-        Session s = found.get();
-        boolean valid = clock.instant().isBefore(s.expires()) && tokens.valid(s.token())
+        return found.filter(this::valid);
+    }
+
+    /** Whether {@code s} still holds: not signed out, not run out, its token still signs in (a stream asks this as it runs). */
+    boolean valid(Session s) {
+        boolean valid = sessions.containsKey(s.id()) && clock.instant().isBefore(s.expires()) && tokens.valid(s.token())
                 .filter(t -> t.created().equals(s.tokenCreated())).isPresent();
         if (!valid) {
             sessions.remove(s.id());
-            return Optional.empty();
         }
-        return found;
+        return valid;
     }
 
     void close(Session s) {

@@ -179,6 +179,23 @@ class ServiceBuildIT {
             // the same long build, left alone: stopped once its log has been silent for service.silence
             HttpResponse<String> silent = post(base, "api/v1/builds", eng, "{\"packages\": [\"slow\"], \"ref\": \"main\"}");
             long quiet = json.readTree(silent.body()).get("id").asLong();
+            // a reader of its log whose token is revoked meanwhile: the stream ends, as the next request would be refused
+            String watcher = secret(service.run("token", "create", "watcher", "--scope", "build", "--json"));
+            HttpResponse<java.io.InputStream> watched = http.send(HttpRequest.newBuilder(base.resolve("api/v1/builds/" + quiet + "/log"))
+                    .header("Authorization", "Bearer " + watcher).build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(watched.statusCode()).isEqualTo(200);
+            java.util.concurrent.CompletableFuture<String> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (java.io.InputStream in = watched.body()) {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    return "failed: " + e;
+                }
+            });
+            KilnProject.Result revoked = service.run("token", "revoke", "watcher");
+            assertThat(revoked.exitCode()).as(revoked.describe()).isZero();
+            String seen = read.get(BuildsApi.RECHECK.plusSeconds(10).toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(seen).as("ended by the revocation, not by the build").doesNotContain("event: end");
+            assertThat(json.readTree(get(base, "api/v1/builds/" + quiet, eng).body()).get("state").asText()).isIn("queued", "running");
             waitFor(() -> json.readTree(get(base, "api/v1/builds/" + quiet, eng).body()).get("state").asText().equals("failed"),
                     SILENCE.plus(Duration.ofMinutes(2)), "the silent build to be stopped");
             JsonNode stopped = json.readTree(get(base, "api/v1/builds/" + quiet, eng).body());
