@@ -205,9 +205,12 @@ public final class BuildService {
                         repository.checkWritable();
                         if (shipsElsewhere()) {
                             // unreachable, refused credentials or an unwritable folder stop the run before any build work
-                            try (PublishTarget ship = Targets.open(releaseTarget, env, config.cache())) {
-                                ship.check();
-                            }
+                            atReleaseTarget(() -> {
+                                try (PublishTarget ship = Targets.open(releaseTarget, env, config.cache())) {
+                                    ship.check();
+                                }
+                                return null;
+                            });
                         }
                     }
                     SigningKey key = pulledWith != null ? pulledWith : key();
@@ -233,13 +236,32 @@ public final class BuildService {
     private SigningKey pullReleases(DirectoryRepository repository, Set<String> packages) {
         listener.stage("Start: read the releases on target " + releaseTarget.name() + " (" + releaseTarget.describe() + ")");
         SigningKey key = key();
-        try (PublishTarget ship = Targets.open(releaseTarget, env, config.cache());
-                ServedRepository served = ServedRepository.open(ship, env, config.cache().resolve("pull"))) {
-            TargetReleases.Pulled pulled = TargetReleases.pull(served, repository, packages, key);
-            listener.stage("Finish: read the releases on target " + releaseTarget.name() + " (" + pulled.added().size()
-                    + " package(s) new to " + config.repository() + ")");
-        }
+        TargetReleases.Pulled pulled = atReleaseTarget(() -> {
+            try (PublishTarget ship = Targets.open(releaseTarget, env, config.cache());
+                    ServedRepository served = ServedRepository.open(ship, env, config.cache().resolve("pull"))) {
+                return TargetReleases.pull(served, repository, packages, key);
+            }
+        });
+        listener.stage("Finish: read the releases on target " + releaseTarget.name() + " (" + pulled.added().size()
+                + " package(s) new to " + config.repository() + ")");
         return key;
+    }
+
+    /**
+     * Runs {@code work} on the release target of a publish (reading its releases, checking that it
+     * takes writes, publishing); when it fails (the target unreachable, refusing the write, full),
+     * the listener hears of it before the failure is thrown on.
+     */
+    private <T> T atReleaseTarget(java.util.function.Supplier<T> work) {
+        try {
+            return work.get();
+        } catch (RuntimeException e) {
+            // a stop is no failure of the target
+            if (!(e instanceof KilnException k && k.exitCode() == KilnException.INTERRUPTED)) {
+                listener.publishFailed(releaseTarget.name());
+            }
+            throw e;
+        }
     }
 
     private SpecEvaluator evaluator() {
@@ -615,24 +637,22 @@ public final class BuildService {
             return new BuildRun(outcomes, false, elapsed(started), e.getMessage(), e.exitCode());
         }
         listener.stage("Start: publish " + built.size() + " package(s) to " + config.repository());
-        boolean released = false;
-        try {
-            if (shipsElsewhere()) {
-                // The target first: when it fails, nothing is published anywhere, and the build can simply be run again.
-                listener.stage("Start: publish to target " + releaseTarget.name() + " (" + releaseTarget.describe() + ")");
+        if (shipsElsewhere()) {
+            // The target first: when it fails, nothing is published anywhere, and the build can simply be run again.
+            listener.stage("Start: publish to target " + releaseTarget.name() + " (" + releaseTarget.describe() + ")");
+            Publication shipped = atReleaseTarget(() -> {
                 try (PublishTarget target = Targets.open(releaseTarget, env, config.cache())) {
-                    Publication shipped = target.publish(files, provenance, key);
-                    released = true;
-                    listener.stage("Finish: publish to target " + releaseTarget.name() + " (" + shipped.added().size() + " file(s) added)");
+                    return target.publish(files, provenance, key);
                 }
-            }
+            });
+            listener.stage("Finish: publish to target " + releaseTarget.name() + " (" + shipped.added().size() + " file(s) added)");
+            // the local folder after it is a copy: its failure is no failure of the target
             repository.publish(files, provenance, key);
-        } catch (RuntimeException e) {
-            // A stop between the stages is no failure of the target; the local folder failing after the target took the packages neither.
-            if (!released && !(e instanceof KilnException k && k.exitCode() == KilnException.INTERRUPTED)) {
-                listener.publishFailed(releaseTarget.name());
-            }
-            throw e;
+        } else {
+            atReleaseTarget(() -> {
+                repository.publish(files, provenance, key);
+                return null;
+            });
         }
         List<BuildOutcome> published = new ArrayList<>();
         for (BuildOutcome o : outcomes) {
