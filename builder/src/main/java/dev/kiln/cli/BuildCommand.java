@@ -63,9 +63,8 @@ class BuildCommand extends KilnCommand {
         // Recorded in provenance, which is published and served: no secret value goes in.
         invocation.options().forEach((k, values) -> values.forEach(v -> command.add("--" + k
                 + ("true".equals(v) ? "" : "=" + ConfigLoader.recordable(k, v)))));
-        BuildRequest request = new BuildRequest(invocation.arguments(), all, changedSince, invocation.value("rev").orElse(null),
-                !invocation.flag("no-publish"), invocation.flag("accept-changes"), jobs, invocation.flag("keep-going"),
-                invocation.flag("force"), invocation.flag("check-reproducible"), List.copyOf(command));
+        BuildRequest request = new BuildRequest(selection(invocation), invocation.value("rev").orElse(null), jobs,
+                options(invocation), command);
         BuildListener listener = Progress.to(out);
         TargetConfig target = config.target(invocation.value("target"));
         BuildRun run = new BuildService(config, listener, target, System.getenv()).run(request);
@@ -79,6 +78,26 @@ class BuildCommand extends KilnCommand {
             describe(config, run, out);
         }
         return run.exitCode();
+    }
+
+    /** The one selector given: named packages, --all or --changed-since (checked before). */
+    static BuildRequest.Selection selection(Invocation invocation) {
+        if (invocation.flag("all")) {
+            return new BuildRequest.Selection.All();
+        }
+        return invocation.value("changed-since").<BuildRequest.Selection>map(BuildRequest.Selection.ChangedSince::new)
+                .orElseGet(() -> new BuildRequest.Selection.Named(invocation.arguments()));
+    }
+
+    /** The flags that change what a build does: each --flag is the option of the same name. */
+    static java.util.Set<BuildRequest.Option> options(Invocation invocation) {
+        java.util.Set<BuildRequest.Option> options = java.util.EnumSet.noneOf(BuildRequest.Option.class);
+        for (BuildRequest.Option o : BuildRequest.Option.values()) {
+            if (invocation.flag(o.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'))) {
+                options.add(o);
+            }
+        }
+        return options;
     }
 
     private static int jobs(String value) {

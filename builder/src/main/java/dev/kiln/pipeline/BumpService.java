@@ -186,8 +186,8 @@ public final class BumpService {
         List<BuildResult> builds = List.of();
         if (request.build() && todo.isEmpty()) {
             BuildService service = new BuildService(config, listener);
-            builds = resident.map(service::with).orElse(service).build(BuildRequest.of(List.of(pkg), null, request.publish(),
-                    request.acceptChanges(), List.of("kiln", "bump", pkg, "--to", to)));
+            builds = resident.map(service::with).orElse(service).build(BuildRequest.of(List.of(pkg), null, BuildRequest.publishing(request.publish(), request.acceptChanges()),
+                    List.of("kiln", "bump", pkg, "--to", to)));
         } else if (request.build()) {
             todo.add("build it once the above is done: ./kiln build " + pkg);
         }

@@ -317,8 +317,9 @@ public final class BuildRunner implements AutoCloseable {
                 command.addAll(b.packages());
                 b.changedSince().ifPresent(s -> command.add("--changed-since=" + s));
                 command.add("--rev=" + b.commit());
-                BuildRequest request = new BuildRequest(b.packages(), false, b.changedSince().orElse(null), b.commit(),
-                        b.mode() == ServiceBuild.Mode.PUBLISH, b.acceptChanges(), 1, false, false, false, List.copyOf(command));
+                BuildRequest request = new BuildRequest(b.changedSince().<BuildRequest.Selection>map(BuildRequest.Selection.ChangedSince::new)
+                        .orElseGet(() -> new BuildRequest.Selection.Named(b.packages())), b.commit(), 1,
+                        BuildRequest.publishing(b.mode() == ServiceBuild.Mode.PUBLISH, b.acceptChanges()), command);
                 BuildRun run = new BuildService(at, listener, at.target(Optional.empty()), env).with(lent).run(request);
                 result = JSON.writeValueAsString(run.document(at));
                 exit = run.exitCode();
