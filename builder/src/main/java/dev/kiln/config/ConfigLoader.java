@@ -242,39 +242,35 @@ public final class ConfigLoader {
 
     /** {@code service.notify}: an http(s) URL with a host, or nothing. */
     private static Optional<java.net.URI> notifyUrl(String value) {
-        return httpUrl(value).or(() -> {
-            if (value.isBlank()) {
-                return Optional.empty();
-            }
-            // the value is not quoted: a URL may carry a token
-            throw KilnException.badInput("service.notify is not an http(s) URL without user:password@: give one like"
-                    + " https://ci.example.com/kiln-hook, and set KILN_SERVICE_NOTIFY_SECRET to sign what it is sent");
-        });
+        return httpUrl(value, () -> KilnException.badInput("service.notify is not an http(s) URL without user:password@: give one like"
+                + " https://ci.example.com/kiln-hook, and set KILN_SERVICE_NOTIFY_SECRET to sign what it is sent"));
     }
 
-    /** {@code service.url}: the service's address as its users reach it, or nothing (the address it listens on). */
+    /** {@code service.url}: the service's address as its users reach it (a base ending in /), or nothing (the address it listens on). */
     private static Optional<java.net.URI> publicUrl(String value) {
-        Optional<java.net.URI> url = httpUrl(value).map(u -> u.getPath() == null || u.getPath().endsWith("/") ? u : java.net.URI.create(u + "/"));
-        if (url.isEmpty() && !value.isBlank()) {
-            // the value is not quoted: a URL may carry a password
-            throw KilnException.badInput("service.url is not an http(s) URL without user:password@: give the"
-                    + " address users reach the service at, like https://kiln.example.com/");
-        }
-        return url;
+        return httpUrl(value, () -> KilnException.badInput("service.url is not an http(s) URL without user:password@: give the"
+                + " address users reach the service at, like https://kiln.example.com/"))
+                .map(u -> u.getPath() == null || u.getPath().endsWith("/") ? u : java.net.URI.create(u + "/"));
     }
 
-    /** An http(s) URL with a host and no user information, or empty (for an empty or any other value). */
-    private static Optional<java.net.URI> httpUrl(String value) {
+    /**
+     * An http(s) URL with a host and no user information; empty for an empty value; anything else is
+     * {@code refused}, whose message must not quote the value: a URL may carry a token or password.
+     */
+    private static Optional<java.net.URI> httpUrl(String value, java.util.function.Supplier<KilnException> refused) {
         String text = value.strip();
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
         try {
             java.net.URI uri = new java.net.URI(text);
             if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null && uri.getUserInfo() == null) {
                 return Optional.of(uri);
             }
         } catch (java.net.URISyntaxException e) {
-            // not a URL
+            // refused below
         }
-        return Optional.empty();
+        throw refused.get();
     }
 
     private static Duration serviceTime(String key, String value) {
