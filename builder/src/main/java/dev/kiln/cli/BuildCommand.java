@@ -64,7 +64,7 @@ class BuildCommand extends KilnCommand {
         invocation.options().forEach((k, values) -> values.forEach(v -> command.add("--" + k
                 + ("true".equals(v) ? "" : "=" + ConfigLoader.recordable(k, v)))));
         BuildRequest request = new BuildRequest(selection(invocation), invocation.value("rev").orElse(null), jobs,
-                options(invocation), command);
+                invocation.flags(BuildRequest.Option.class), command);
         BuildListener listener = Progress.to(out);
         TargetConfig target = config.target(invocation.value("target"));
         BuildRun run = new BuildService(config, listener, target, System.getenv()).run(request);
@@ -87,17 +87,6 @@ class BuildCommand extends KilnCommand {
         }
         return invocation.value("changed-since").<BuildRequest.Selection>map(BuildRequest.Selection.ChangedSince::new)
                 .orElseGet(() -> new BuildRequest.Selection.Named(invocation.arguments()));
-    }
-
-    /** The flags that change what a build does: each --flag is the option of the same name. */
-    static java.util.Set<BuildRequest.Option> options(Invocation invocation) {
-        java.util.Set<BuildRequest.Option> options = java.util.EnumSet.noneOf(BuildRequest.Option.class);
-        for (BuildRequest.Option o : BuildRequest.Option.values()) {
-            if (invocation.flag(o.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'))) {
-                options.add(o);
-            }
-        }
-        return options;
     }
 
     private static int jobs(String value) {

@@ -36,23 +36,8 @@ class BumpCommand extends KilnCommand {
                 () -> dev.kiln.KilnException.badInput("bump: --to VERSION is required (see ./kiln bump --help)"));
         KilnConfig config = config(invocation);
         BuildListener listener = Progress.to(out);
-        java.util.Set<BumpRequest.Option> options = java.util.EnumSet.noneOf(BumpRequest.Option.class);
-        if (invocation.flag("auto-drop")) {
-            options.add(BumpRequest.Option.AUTO_DROP);
-        }
-        if (invocation.flag("no-fetch")) {
-            options.add(BumpRequest.Option.NO_FETCH);
-        }
-        if (invocation.flag("no-build")) {
-            options.add(BumpRequest.Option.NO_BUILD);
-        }
-        if (invocation.flag("no-publish")) {
-            options.add(BumpRequest.Option.NO_PUBLISH);
-        }
-        if (invocation.flag("accept-changes")) {
-            options.add(BumpRequest.Option.ACCEPT_CHANGES);
-        }
-        BumpRequest request = new BumpRequest(invocation.arguments().get(0), to, invocation.values("drop-patch"), options);
+        BumpRequest request = new BumpRequest(invocation.arguments().get(0), to, invocation.values("drop-patch"),
+                invocation.flags(BumpRequest.Option.class));
         java.util.Optional<String> remote = invocation.value("remote").or(() -> java.util.Optional.ofNullable(System.getenv("KILN_REMOTE"))
                 .filter(v -> !v.isBlank()));
         if (remote.isPresent()) {
